@@ -1,0 +1,40 @@
+# landscape-claims: `make verify` (set up + claims at the quick tier + report), `make test` (set up + all tests).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TIER ?= quick
+PYTEST_ARGS ?=
+# torch 2.14.1 + torchvision 0.29.1: the pair that imports together (pip takes them from local disk here).
+TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+STAMP := $(VENV)/.installed
+
+.PHONY: setup verify test claims report bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+	$(BIN)/python -m pip install -q $(TORCH_PINS)
+	$(BIN)/python -m pip install -q -e .
+	@touch $(STAMP)
+
+verify: setup
+	$(BIN)/python -m pytest claims --tier $(TIER) -p no:randomly $(PYTEST_ARGS); status=$$?; \
+	  $(MAKE) --no-print-directory report; \
+	  if [ $$status -ne 0 ]; then echo "claims run failed (exit $$status): see reports/claims.md"; exit $$status; fi
+
+test: setup
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests claims --tier $(TIER) --hypothesis-profile ci $(PYTEST_ARGS)
+
+claims: setup
+	$(BIN)/python -m pytest claims --tier $(TIER) $(PYTEST_ARGS)
+
+report: setup
+	@$(BIN)/python -m landscape_lib.report_cli --reports reports || true
+
+bench: setup
+	$(BIN)/python benchmarks/bench_toy.py
+
+clean:
+	rm -rf reports/allure-results reports/allure-report reports/.ledger reports/plots reports/claims.* .hypothesis

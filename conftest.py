@@ -1,0 +1,145 @@
+"""Suite-wide pytest configuration: options, tiers, Hypothesis profiles, the ledger and Allure.
+
+Options (see README): --tier quick|full|paper, --device auto|cpu|cuda, --reports-dir, and those of
+the trained-optima plugin (fixtures/plugin.py): --cache-dir, --retrain, --data-root, --download,
+--model, --dataset. Hypothesis: --hypothesis-profile dev|ci|thorough or HYPOTHESIS_PROFILE.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from landscape_lib import ledger, registry, verdict
+
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+pytest_plugins = ["fixtures.plugin"]
+
+ROOT = Path(__file__).parent
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("landscape", "landscape-claims")
+    g.addoption("--tier", default=os.environ.get("LANDSCAPE_TIER", "quick"),
+                help="quick (CPU minutes, bundled data) | full (GPU scale, bundled data) | paper (paper datasets "
+                     "from --data-root). Default quick or LANDSCAPE_TIER.")
+    g.addoption("--device", default=os.environ.get("LANDSCAPE_DEVICE", "auto"),
+                help="auto | cpu | cuda (auto picks cuda when present)")
+    g.addoption("--reports-dir", default=str(ROOT / "reports"),
+                help="where claims.json, claims.md and plots go (default reports/)")
+
+
+def resolve_device(name: str) -> str:
+    import torch
+
+    if name not in ("auto", "cpu", "cuda"):
+        raise pytest.UsageError(f"--device must be one of auto, cpu, cuda; got {name!r}")
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise pytest.UsageError("--device cuda was asked for but torch.cuda.is_available() is False")
+    return name
+
+
+def _is_controller(config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    try:
+        registry.check_tier(config.getoption("--tier"))
+    except ValueError as e:
+        raise pytest.UsageError(f"--tier: {e}") from None
+    verdict.CONTEXT.tier = config.getoption("--tier")
+    verdict.CONTEXT.device = resolve_device(config.getoption("--device"))
+    verdict.CONTEXT.reports = Path(config.getoption("--reports-dir"))
+    if _is_controller(config):
+        ledger.reset(verdict.CONTEXT.reports)
+
+
+def pytest_report_header(config):
+    import numpy
+    import torch
+
+    return [f"landscape-claims: tier={verdict.CONTEXT.tier} device={verdict.CONTEXT.device} "
+            f"torch={torch.__version__} numpy={numpy.__version__} python={platform.python_version()} "
+            f"reports={verdict.CONTEXT.reports}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    tier = config.getoption("--tier")
+    for item in items:
+        m = item.get_closest_marker("claim")
+        if m is None:
+            continue
+        claim = registry.get(m.args[0])
+        item.add_marker(pytest.mark.real if "real" in item.keywords else pytest.mark.toy)
+        if tier not in claim.tiers:
+            item.add_marker(pytest.mark.skip(reason=f"{claim.id} is not run at tier {tier} (tiers: {claim.tiers})"))
+            continue
+        case = item.callspec.id if hasattr(item, "callspec") else "-"
+        if item.get_closest_marker("control") is None:
+            ref = claim.refutation_for(case)
+            if ref is not None:
+                item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError,
+                                                  reason=f"{claim.id} refuted on {case}: {ref.reason}"))
+
+
+def pytest_runtest_setup(item):
+    tier = item.config.getoption("--tier")
+    verdict.CONTEXT.repro = f"pytest '{item.nodeid}' --tier {tier}"
+    import time
+
+    verdict.CONTEXT.started = time.perf_counter()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    m = item.get_closest_marker("claim")
+    if m is None or call.when != "call" or call.excinfo is None:
+        return
+    if call.excinfo.errisinstance((AssertionError, pytest.skip.Exception, pytest.xfail.Exception)):
+        return
+    case = item.callspec.id if hasattr(item, "callspec") else "-"
+    ledger.append(verdict.CONTEXT.reports, {
+        "claim": m.args[0], "case": case, "control": item.get_closest_marker("control") is not None,
+        "verdict": "error", "measured": {}, "rule": registry.get(m.args[0]).rule,
+        "error": f"{call.excinfo.typename}: {str(call.excinfo.value)[:500]}", "seconds": rep.duration,
+        "repro": verdict.CONTEXT.repro})
+
+
+def _header(config) -> dict:
+    import numpy
+    import torch
+
+    return {"tier": verdict.CONTEXT.tier, "device": verdict.CONTEXT.device, "torch": torch.__version__,
+            "numpy": numpy.__version__, "python": platform.python_version(), "platform": platform.platform()}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _is_controller(session.config):
+        return
+    rows = ledger.collect(verdict.CONTEXT.reports)
+    if not rows:
+        return
+    session.config._landscape_ledger = ledger.merge(verdict.CONTEXT.reports, _header(session.config))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    led = getattr(config, "_landscape_ledger", None)
+    if led is None:
+        return
+    terminalreporter.section("claims ledger")
+    terminalreporter.write_line(ledger.table(led))
+    terminalreporter.write_line(f"written: {verdict.CONTEXT.reports / 'claims.md'} and claims.json")

@@ -1,0 +1,191 @@
+"""The toy n-wedge landscape of Fort & Jastrzebski (§3.2 and the rebuttal).
+
+Every n-tuple of axes carries one n-wedge: the coordinate subspace spanned by those axes. The
+surrogate loss of a configuration P in R^D is its L2 distance to the nearest wedge,
+
+    L(P) = sqrt( sum_{i in S(P)} Q_i^2 ),   Q = P R,   S(P) = indices of the D - n smallest |Q_i|,
+
+where R is an optional orthogonal rotation of the whole landscape (C17). S is found with
+``torch.topk`` (O(D) selection), not a full sort. ``squared_loss`` = L^2 squares the selected
+coordinates directly, so its Hessian is exactly 2 * diag(1_S) in the rotated frame: use it for
+curvature, because differentiating |x| at an exact zero gives sign(0) = 0 and silently drops curvature.
+
+Gradients: L is differentiable wherever L > 0 and S is unique; at L = 0 the gradient of ``loss`` is
+defined as 0 (a subgradient), so optimizers stop there instead of producing NaN.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+_BRUTE_FORCE_MAX_D = 16
+
+
+def _check_dims(D: int, n: int) -> None:
+    if not isinstance(D, int) or isinstance(D, bool) or D <= 0:
+        raise ValueError(f"D must be a positive integer, got {D!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= D:
+        raise ValueError(f"n must be an integer with 0 <= n <= D = {D}, got {n!r}")
+
+
+def random_rotation(D: int, seed: int = 0, dtype=torch.float64, device=None) -> torch.Tensor:
+    """A Haar-random orthogonal D x D matrix (QR of a Gaussian with the sign fix)."""
+    g = torch.Generator().manual_seed(seed)
+    A = torch.randn(D, D, generator=g, dtype=torch.float64)
+    Q, Rr = torch.linalg.qr(A)
+    Q = Q * torch.sign(torch.diagonal(Rr)).unsqueeze(0)
+    return Q.to(dtype=dtype, device=device)
+
+
+class WedgeLandscape:
+    """Union of all axis-aligned n-dimensional coordinate subspaces of R^D (optionally rotated).
+
+    Parameters
+    ----------
+    D: dimension of the space (> 0).
+    n: number of long directions of each wedge (0 <= n <= D); s = D - n short directions.
+    rotation: None (axis-aligned), "random" (Haar, from ``seed``) or a D x D orthogonal matrix.
+    """
+
+    def __init__(self, D: int, n: int, rotation=None, seed: int = 0):
+        _check_dims(D, n)
+        self.D, self.n, self.seed = D, n, seed
+        if rotation is None:
+            self.R = None
+        elif isinstance(rotation, str):
+            if rotation != "random":
+                raise ValueError(f"rotation must be None, 'random' or a D x D orthogonal matrix, got {rotation!r}")
+            self.R = random_rotation(D, seed)
+        else:
+            R = torch.as_tensor(rotation, dtype=torch.float64)
+            if R.shape != (D, D):
+                raise ValueError(f"rotation must have shape ({D}, {D}), got {tuple(R.shape)}")
+            if not torch.allclose(R.T @ R, torch.eye(D, dtype=R.dtype), atol=1e-8):
+                raise ValueError("rotation must be orthogonal (R^T R = I to 1e-8)")
+            self.R = R
+
+    @property
+    def s(self) -> int:
+        """Number of short directions, D - n."""
+        return self.D - self.n
+
+    def __repr__(self) -> str:
+        rot = "axis-aligned" if self.R is None else "rotated"
+        return f"WedgeLandscape(D={self.D}, n={self.n}, {rot})"
+
+    # -- frames -------------------------------------------------------------------------------
+    def _check(self, P: torch.Tensor, name: str = "P") -> torch.Tensor:
+        P = torch.as_tensor(P)
+        if not P.is_floating_point():
+            P = P.to(torch.get_default_dtype())
+        if P.ndim == 0 or P.shape[-1] != self.D:
+            raise ValueError(f"{name} must have shape (..., D={self.D}), got {tuple(P.shape)}")
+        if not torch.isfinite(P).all():
+            raise ValueError(f"{name} must be finite (found NaN or inf)")
+        return P
+
+    def to_frame(self, P: torch.Tensor) -> torch.Tensor:
+        """Coordinates in the frame where the wedges are axis-aligned: Q = P R."""
+        return P if self.R is None else P @ self.R.to(P)
+
+    def from_frame(self, Q: torch.Tensor) -> torch.Tensor:
+        return Q if self.R is None else Q @ self.R.to(Q).T
+
+    def short_index(self, P: torch.Tensor) -> torch.Tensor:
+        """Indices (in the wedge frame) of the D - n smallest |Q_i|: the nearest wedge's short axes."""
+        Q = self.to_frame(self._check(P))
+        return torch.topk(Q.detach().abs(), self.s, dim=-1, largest=False, sorted=False).indices
+
+    # -- loss ---------------------------------------------------------------------------------
+    def squared_loss(self, P: torch.Tensor) -> torch.Tensor:
+        """L(P)^2 = sum of squares of the D - n smallest |Q_i|; smooth, Hessian 2 diag(1_S) (in frame)."""
+        P = self._check(P)
+        Q = self.to_frame(P)
+        idx = torch.topk(Q.detach().abs(), self.s, dim=-1, largest=False, sorted=False).indices
+        return torch.gather(Q, -1, idx).square().sum(-1)
+
+    def loss(self, P: torch.Tensor) -> torch.Tensor:
+        """L(P): distance to the nearest n-wedge, shape P.shape[:-1]; gradient 0 where L = 0."""
+        sq = self.squared_loss(P)
+        pos = sq > 0
+        return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+
+    def full_sort_loss(self, P: torch.Tensor) -> torch.Tensor:
+        """The paper's formula with a full sort: sqrt(sum(sorted(|P|)[:D-n]^2)). Reference for benchmarks."""
+        Q = self.to_frame(self._check(P))
+        return torch.sort(Q.abs(), dim=-1).values[..., : self.s].square().sum(-1).sqrt()
+
+    def brute_force_loss(self, P: torch.Tensor) -> torch.Tensor:
+        """min over all n-subsets T of the distance from P to the wedge spanned by T (D <= 16 only)."""
+        P = self._check(P)
+        if self.D > _BRUTE_FORCE_MAX_D:
+            raise ValueError(f"brute_force_loss needs D <= {_BRUTE_FORCE_MAX_D}, got D = {self.D}")
+        Q = self.to_frame(P)
+        best = None
+        for T in itertools.combinations(range(self.D), self.n):
+            mask = torch.ones(self.D, dtype=torch.bool, device=Q.device)
+            mask[list(T)] = False
+            dist = Q[..., mask].square().sum(-1).sqrt()
+            best = dist if best is None else torch.minimum(best, dist)
+        return best
+
+    # -- geometry -----------------------------------------------------------------------------
+    def long_axes(self, P: torch.Tensor) -> torch.Tensor:
+        """Boolean mask (..., D) of the nearest wedge's n long axes (in the wedge frame)."""
+        idx = self.short_index(P)
+        mask = torch.ones(idx.shape[:-1] + (self.D,), dtype=torch.bool, device=idx.device)
+        return mask.scatter(-1, idx, False)
+
+    def nearest_point(self, P: torch.Tensor) -> torch.Tensor:
+        """Projection of P onto its nearest wedge: zero the D - n smallest coordinates (in frame)."""
+        P = self._check(P)
+        Q = self.to_frame(P)
+        return self.from_frame(Q * self.long_axes(P).to(Q.dtype))
+
+    def descend(self, P: torch.Tensor, target: float) -> torch.Tensor:
+        """Exact gradient flow of L from P until L = target * L(P) (0 <= target <= 1).
+
+        The gradient of L is Q_S / |Q_S| on the short coordinates and 0 elsewhere, so gradient flow
+        shrinks the short coordinates uniformly and they stay the smallest: the flow ends at
+        P with Q_S scaled by ``target`` (target = 0 gives ``nearest_point``).
+        """
+        if not 0.0 <= float(target) <= 1.0:
+            raise ValueError(f"target must be in [0, 1], got {target!r}")
+        P = self._check(P)
+        Q = self.to_frame(P)
+        long = self.long_axes(P).to(Q.dtype)
+        return self.from_frame(Q * (long + (1 - long) * float(target)))
+
+    def pinned_count(self, P: torch.Tensor, rtol: float = 1e-9) -> torch.Tensor:
+        """Number of wedge-frame coordinates pinned at zero (|Q_i| <= rtol * max|Q|).
+
+        On a wedge this is the codimension of the intersection of all wedges through P: D - n on
+        one wedge, 2(D - n) - overlap on the intersection of two (the paper's "2s" argument).
+        """
+        Q = self.to_frame(self._check(P)).abs()
+        scale = Q.amax(-1, keepdim=True).clamp_min(torch.finfo(Q.dtype).tiny)
+        return (Q <= rtol * scale).sum(-1)
+
+    def hessian_count(self, P: torch.Tensor, threshold: float = 1.0) -> int:
+        """Eigenvalues of the dense Hessian of ``squared_loss`` at a single P above ``threshold``."""
+        P = self._check(P).detach().to(torch.float64)
+        if P.ndim != 1:
+            raise ValueError(f"P must be a single point of shape (D,), got {tuple(P.shape)}")
+        H = torch.autograd.functional.hessian(self.squared_loss, P)
+        return int((torch.linalg.eigvalsh(H) > threshold).sum())
+
+    def intersection_point(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+        """A point on both A's and B's nearest wedges: A's frame coordinates on the common long axes."""
+        A, B = self._check(A, "A"), self._check(B, "B")
+        common = self.long_axes(A) & self.long_axes(B)
+        return self.from_frame(self.to_frame(A) * common.to(A.dtype))
+
+
+def random_points(D: int, k: int, seed: int = 0, dtype=torch.float64) -> torch.Tensor:
+    """k random initial configurations, components i.i.d. N(0, 1) ("initialize it at random component-wise")."""
+    _check_dims(D, 0)
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(k, D, generator=g, dtype=dtype)
+
