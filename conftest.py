@@ -86,6 +86,10 @@ def pytest_collection_modifyitems(config, items):
         if tier not in claim.tiers:
             item.add_marker(pytest.mark.skip(reason=f"{claim.id} is not run at tier {tier} (tiers: {claim.tiers})"))
             continue
+        only = item.get_closest_marker("tiers")
+        if only is not None and tier not in only.args:
+            item.add_marker(pytest.mark.skip(reason=f"this case runs at tiers {only.args}, not {tier}"))
+            continue
         case = item.callspec.id if hasattr(item, "callspec") else "-"
         if item.get_closest_marker("control") is None:
             ref = claim.refutation_for(case)

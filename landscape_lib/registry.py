@@ -122,6 +122,16 @@ def _claims() -> list[Claim]:
             control="d = D - n - 5 must fail for every draw (and n = D... has no short direction to find)",
             definitions=("solver=exact: alternating least squares on the D-n active coordinates (converged); "
                          "solver=adam: the paper's gradient optimization, a fixed step budget"),
+            refutations=(
+                Refutation("D20-n12-seed0-exact", "redraw spread 4.74x > 2x at d = D-n-5 (d_lim = D-n = 8 exactly, "
+                           "window sharp): at D = 20 the reached loss below d_lim depends on the draw"),
+                Refutation("D1000-n900-seed*-exact", "redraw spread 2.57x (seed 0) and 11.4x (seed 1) > 2x at "
+                           "d = D-n-5 = 95 (reached 3e-4..3e-3 of the start); d_lim = D-n = 100 exactly and the "
+                           "window D-n+/-3 is sharp (1e-13 at d >= 100)"),
+                Refutation("*-adam", "Adam (3000 steps, lr 1e-2 cosine) never reaches 1e-6 x start: at d = D-n it "
+                           "stalls near 1e-3..2e-3 of the start, so the measured d_lim is D (D=100: 100 vs 20); "
+                           "the sharp threshold needs a converged solver (see solver=exact)"),
+            ),
             measured_by="issue 2",
         ),
         Claim(
@@ -159,6 +169,12 @@ def _claims() -> list[Claim]:
             control="the un-optimized straight line fails the same rule",
             definitions=("path=paper: the §4.2 algorithm (nodes optimized on normal hyperplanes, joined by straight "
                          "pieces); path=intersection (toy): A -> a point on both wedges -> B"),
+            refutations=(
+                Refutation("toy-*-paper", "on the toy each optimized node lands on a wedge of its own; the straight "
+                           "pieces between nodes reach 0.30-0.46 (488-709x the endpoints' 6e-4; 0.45-0.71 of the "
+                           "straight line's 0.54-0.70). The zero-loss path through the wedges' intersection exists "
+                           "(path=intersection holds: 1.02-1.15x)"),
+            ),
             measured_by="issue 2 (toy)",
         ),
         Claim(
@@ -170,6 +186,12 @@ def _claims() -> list[Claim]:
             checks=(Check("within_min", ">=", 0.5, "'aligned within the group'"),
                     Check("across_abs", "<=", 0.2, "'essentially orthogonal mutually'")),
             control="deviations of independent random vectors (no wedge structure)",
+            refutations=(
+                Refutation("toy-*-paper", "toy nodes on the §4.2 tunnel land on unrelated wedges: within-half "
+                           "cosine 0.001-0.22 < 0.5 (across 0.01-0.05)"),
+                Refutation("toy-*-intersection", "the path A -> X -> B has one kink, so every deviation is a multiple "
+                           "of X's: within 1.0 but across 1.0 > 0.2 (the halves are aligned, not orthogonal)"),
+            ),
             measured_by="issue 2 (toy)",
         ),
         Claim(
@@ -193,6 +215,13 @@ def _claims() -> list[Claim]:
             definitions=("count=hessian: Hessian eigenvalues (of the squared loss on the toy) above the declared "
                          "threshold; count=pinned (toy): coordinates pinned at zero, i.e. the codimension of the wedge "
                          "intersection that contains the point (the paper's 2s argument)"),
+            refutations=(
+                Refutation("toy-*-hessian", "the Hessian of the squared toy loss is 2 diag(1_S): it counts D-n "
+                           "(20 at D=100) all along, also at the wedge intersection where 2(D-n)-overlap = 33-35 "
+                           "coordinates are pinned (one tie-break selects D-n of them)"),
+                Refutation("toy-*-paper-pinned", "the §4.2 tunnel's nodes each sit on one wedge: pinned count "
+                           "D-n at every node (20 / 100), no peak"),
+            ),
             measured_by="issue 2 (toy)",
         ),
         Claim(
@@ -216,6 +245,12 @@ def _claims() -> list[Claim]:
                     Check("growth", ">", 0, "the count grows")),
             control="m-connectors inside one wedge (toy): the count does not grow",
             definitions="as C8: count=hessian (paper's curvature) and count=pinned (toy)",
+            refutations=(
+                Refutation("toy-*-hessian", "Hessian of the squared toy loss counts D-n = 20 at every m (spearman "
+                           "0, growth 0) although the pinned coordinates grow 35 -> 68"),
+                Refutation("toy-*-paper-pinned", "the optimized centroid lands on a single wedge (loss ~1e-3): "
+                           "count D-n at every m (spearman 0, growth 0)"),
+            ),
             measured_by="issue 2 (toy)",
         ),
         Claim(
@@ -228,6 +263,12 @@ def _claims() -> list[Claim]:
             checks=(Check("cv", "<=", 0.1, "'almost independent of the direction'"),
                     Check("min_increase", ">", 0, "'will be increasing'")),
             control="D = 3, n = 2: in low dimension the well is far from isotropic",
+            refutations=(
+                Refutation("toy-D100-*", "at D = 100 (n = 90) the probes' coefficient of variation is 0.26 > 0.1; "
+                           "it shrinks with D (0.098-0.101 at 1000, 0.072-0.074 at 10000)"),
+                Refutation("toy-D1000-n900-seed1", "cv 0.101 just above 0.1 (seed 0: 0.098): D = 1000 sits at the "
+                           "rule's edge"),
+            ),
             measured_by="issue 2 (toy)",
         ),
         Claim(
@@ -283,7 +324,11 @@ def _claims() -> list[Claim]:
             statement="The toy model's verdicts depend on D and n, not on the wedges' alignment.",
             metric="number of toy measurements whose verdict changes when the wedges are randomly rotated",
             checks=(Check("verdict_changes", "==", 0, "'not dependent on this'"),),
-            control="a rotation applied to the probes but not the landscape changes the measurement (mismatch)",
+            control="the same comparison against n = 0 (one convex well) must see verdict changes",
+            refutations=(
+                Refutation("toy-D100-n80-seed0", "one of 9 verdicts changes: C2's redraw-spread sub-check (1.46x "
+                           "aligned vs 3.92x rotated, rule <= 2x); d_lim = D-n = 20 in both frames"),
+            ),
             measured_by="issue 2 (toy)",
         ),
         Claim(

@@ -158,22 +158,27 @@ class WedgeLandscape:
         long = self.long_axes(P).to(Q.dtype)
         return self.from_frame(Q * (long + (1 - long) * float(target)))
 
-    def pinned_count(self, P: torch.Tensor, rtol: float = 1e-9) -> torch.Tensor:
-        """Number of wedge-frame coordinates pinned at zero (|Q_i| <= rtol * max|Q|).
+    def pinned_count(self, P: torch.Tensor, rtol: float = 1e-2) -> torch.Tensor:
+        """Number of wedge-frame coordinates pinned near zero: |Q_i| <= rtol * RMS(Q).
 
-        On a wedge this is the codimension of the intersection of all wedges through P: D - n on
-        one wedge, 2(D - n) - overlap on the intersection of two (the paper's "2s" argument).
+        This counts the directions in which P sits inside a thin wedge: D - n on one wedge, and
+        2(D - n) - overlap on the intersection of two (the paper's "2s" argument, §3.1). ``rtol``
+        (1e-2) separates the short coordinates of points at loss ~1e-3 from the long ones.
         """
-        Q = self.to_frame(self._check(P)).abs()
-        scale = Q.amax(-1, keepdim=True).clamp_min(torch.finfo(Q.dtype).tiny)
-        return (Q <= rtol * scale).sum(-1)
+        Q = self.to_frame(self._check(P))
+        scale = Q.square().mean(-1, keepdim=True).sqrt().clamp_min(torch.finfo(Q.dtype).tiny)
+        return (Q.abs() <= rtol * scale).sum(-1)
 
     def hessian_count(self, P: torch.Tensor, threshold: float = 1.0) -> int:
-        """Eigenvalues of the dense Hessian of ``squared_loss`` at a single P above ``threshold``."""
+        """Eigenvalues of the dense Hessian of ``squared_loss`` at a single P above ``threshold``.
+
+        The Hessian is 2 R diag(1_S) R^T, so the count is D - n wherever the selection S is unique;
+        at a wedge intersection the tie among the zero coordinates is broken by ``topk``.
+        """
         P = self._check(P).detach().to(torch.float64)
         if P.ndim != 1:
             raise ValueError(f"P must be a single point of shape (D,), got {tuple(P.shape)}")
-        H = torch.autograd.functional.hessian(self.squared_loss, P)
+        H = torch.func.hessian(self.squared_loss)(P)
         return int((torch.linalg.eigvalsh(H) > threshold).sum())
 
     def intersection_point(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:

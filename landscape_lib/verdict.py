@@ -112,10 +112,12 @@ def check(claim_id: str, case: str, measured: dict, *, config: dict | None = Non
           plot=None, seconds: float | None = None) -> Outcome:
     """Decide ``claim_id`` on ``case`` by its declared rule, record it everywhere, assert.
 
-    ``plot``: a matplotlib Figure (saved to reports/plots/) or a path to a PNG.
+    ``plot``: a matplotlib Figure (saved to reports/plots/) or a path to a PNG. Keys of ``measured``
+    starting with "_" (arrays kept for plots) are left out of the ledger.
     """
     claim = registry.get(claim_id)
     config = dict(config or {})
+    measured = {k: v for k, v in measured.items() if not k.startswith("_")}
     holds, rows = claim.evaluate(measured)
     outcome = Outcome(claim, case, holds, rows, control)
     seconds = float(seconds if seconds is not None else time.perf_counter() - CONTEXT.started)

@@ -1,0 +1,61 @@
+"""Batched (train_many, vmap over K stacked parameter vectors) vs sequential (K calls of train) training time.
+
+Same process, same config, a fixed number of steps (target_loss=None) so both paths do the same work:
+
+    python benchmarks/bench_train.py [--quick] [--steps N] [--model mlp|simple_cnn] [--threads T] [--device D]
+
+ratio = sequential seconds / batched seconds (> 1: batching pays). On a CPU the step of a small network
+is compute-bound and the ratio stays near 1; on a GPU the step is launch-bound and the ratio grows with K.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from landscape_lib.train import TrainConfig, train, train_many  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a few steps only (a smoke run for the tests)")
+    ap.add_argument("--steps", type=int, default=None, help="training steps per optimum (default 300; quick 10)")
+    ap.add_argument("--model", default="mlp", choices=["mlp", "simple_cnn", "softmax"])
+    ap.add_argument("--dataset", default="digits")
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--ks", default="1,4,8", help="comma-separated K values")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    steps = args.steps if args.steps is not None else (10 if args.quick else 300)
+    cfg = TrainConfig(model=args.model, dataset=args.dataset, max_steps=steps, target_loss=None,
+                      device=args.device, log_every=max(steps, 1))
+    train(dataclasses.replace(cfg, max_steps=2))  # warm-up: imports, data load, first-call overheads
+    train_many(dataclasses.replace(cfg, max_steps=2), [0, 1])
+    print(f"bench_train: model={args.model} dataset={args.dataset} steps={steps} threads={args.threads} "
+          f"device={args.device} torch={torch.__version__}")
+    print(f"{'K':>4} {'sequential_s':>13} {'batched_s':>10} {'ratio':>7} {'seq_ms/step/opt':>16} "
+          f"{'bat_ms/step/opt':>16}")
+    for K in [int(k) for k in args.ks.split(",")]:
+        seeds = list(range(K))
+        t0 = time.perf_counter()
+        for s in seeds:
+            train(dataclasses.replace(cfg, seed=s))
+        seq = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        train_many(cfg, seeds)
+        bat = time.perf_counter() - t0
+        per = 1e3 / (K * max(steps, 1))
+        print(f"K={K:<2} {seq:13.3f} {bat:10.3f} {seq / bat:7.2f} {seq * per:16.3f} {bat * per:16.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

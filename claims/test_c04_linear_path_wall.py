@@ -1,0 +1,28 @@
+"""C4 (§2, §3.1, Fig 1): the straight line between two independent optima rises to a loss wall."""
+
+import pytest
+
+from landscape_lib import report, toy_experiments as tx, verdict
+from landscape_lib.toy import WedgeLandscape
+
+TOY = [(100, 80, s) for s in (0, 1, 2)] + [(1000, 900, s) for s in (0, 1)]
+
+
+@pytest.mark.claim("C4")
+@pytest.mark.parametrize("D,n,seed", TOY, ids=[f"toy-D{D}-n{n}-seed{s}" for D, n, s in TOY])
+def test_C4_linear_path_wall_toy(D, n, seed, request):
+    m = tx.tunnel_experiment(WedgeLandscape(D, n), seed, path="straight")
+    t, y = m["_line"]
+    fig = report.lines(t, {"straight line": y}, xlabel="t (A -> B)", ylabel="toy loss", logy=True,
+                       title=f"C4 toy D={D} n={n}: loss on the straight line", hlines={"endpoints": m["endpoint_loss"]})
+    verdict.check("C4", request.node.callspec.id, m, plot=fig,
+                  config={"model": "toy", "D": D, "n": n, "seed": seed, "optimum": "loss 1e-3 x start"})
+
+
+@pytest.mark.claim("C4")
+@pytest.mark.control
+@pytest.mark.parametrize("D,n", [(100, 80), (1000, 900)], ids=["toy-D100-n80", "toy-D1000-n900"])
+def test_C4_control_same_wedge_has_no_wall(D, n):
+    """Two optima on one wedge (a linear subspace): the line between them stays on it."""
+    m = tx.tunnel_experiment(WedgeLandscape(D, n), 0, path="straight", same_wedge=True)
+    verdict.check("C4", f"{'toy'}-D{D}-n{n}-same-wedge", m, control=True, config={"D": D, "n": n, "wedges": "one"})

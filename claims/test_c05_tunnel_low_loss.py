@@ -1,0 +1,27 @@
+"""C5 (§4.2, §3.3): the hyperplane-constrained tunnel between two optima stays at low loss."""
+
+import pytest
+
+from landscape_lib import report, toy_experiments as tx, verdict
+from landscape_lib.toy import WedgeLandscape
+
+TOY = [(100, 80, s) for s in (0, 1)] + [(1000, 900, s) for s in (0, 1)]
+PATHS = ["paper", "intersection"]
+
+
+@pytest.mark.claim("C5")
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("D,n,seed", TOY, ids=[f"toy-D{D}-n{n}-seed{s}" for D, n, s in TOY])
+def test_C5_tunnel_low_loss_toy(D, n, seed, path, request):
+    m = tx.tunnel_experiment(WedgeLandscape(D, n), seed, path=path)
+    fig = report.path_losses(*m["_line"], *m["_path"], title=f"C5 toy D={D} n={n}: {path} path")
+    verdict.check("C5", request.node.callspec.id, m, plot=fig,
+                  config={"model": "toy", "D": D, "n": n, "seed": seed, "path": path, "k": 10})
+
+
+@pytest.mark.claim("C5")
+@pytest.mark.control
+@pytest.mark.parametrize("D,n", [(100, 80), (1000, 900)], ids=["toy-D100-n80", "toy-D1000-n900"])
+def test_C5_control_straight_line_is_not_low(D, n):
+    m = tx.tunnel_experiment(WedgeLandscape(D, n), 0, path="straight")
+    verdict.check("C5", f"toy-D{D}-n{n}-straight", m, control=True, config={"D": D, "n": n, "path": "straight line"})

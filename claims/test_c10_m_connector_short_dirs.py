@@ -1,0 +1,30 @@
+"""C10 (§4.3, Fig 4 middle): the number of short directions in the middle of an m-connector grows with m."""
+
+import pytest
+
+from landscape_lib import report, toy_experiments as tx, verdict
+from landscape_lib.toy import WedgeLandscape
+
+TOY = [pytest.param(100, 80, s, c, k, id=f"toy-D100-n80-seed{s}-{c}-{k}")
+       for s in (0, 1) for c in ("paper", "intersection") for k in ("hessian", "pinned")]
+TOY += [pytest.param(1000, 900, 0, c, "pinned", id=f"toy-D1000-n900-seed0-{c}-pinned")
+        for c in ("paper", "intersection")]
+
+
+@pytest.mark.claim("C10")
+@pytest.mark.parametrize("D,n,seed,construction,count", TOY)
+def test_C10_m_connector_short_dirs_toy(D, n, seed, construction, count, request):
+    m = tx.m_connector_counts(WedgeLandscape(D, n), seed, construction, count, m_max=4)
+    fig = report.sweep(m["_m"], m["_counts"], xlabel="m (connector between m+1 optima)",
+                       ylabel=f"short directions at the middle ({count})", logy=False,
+                       title=f"C10 toy D={D} n={n} {construction}")
+    verdict.check("C10", request.node.callspec.id, m, plot=fig,
+                  config={"model": "toy", "D": D, "n": n, "seed": seed, "construction": construction,
+                          "count": count, "m": "1..4"})
+
+
+@pytest.mark.claim("C10")
+@pytest.mark.control
+def test_C10_control_connectors_inside_one_wedge():
+    m = tx.m_connector_counts(WedgeLandscape(100, 80), 0, "intersection", "pinned", m_max=4, same_wedge=True)
+    verdict.check("C10", "toy-D100-n80-one-wedge-pinned", m, control=True, config={"D": 100, "n": 80, "wedges": "one"})

@@ -1,0 +1,187 @@
+"""A network's parameters as one flat vector theta in R^D, and its loss as a pure function of theta.
+
+``FlatModel(module)`` deep-copies ``module`` once; every evaluation then goes through
+``torch.func.functional_call`` with a dict of views into theta, so the caller's module is never
+touched and the loss composes with ``torch.func`` transforms (grad, jvp, vmap, hessian). A
+Hessian-vector product, for example, is
+
+    hvp(v) = jvp(grad(lambda th: flat.loss(th, X, y)), (theta,), (v,))[1].
+
+The landscape function is L(theta) = mean_i CE(logits(theta, x_i), y_i) over the batch given.
+
+Dropout: ``logits``/``loss`` are deterministic (dropout off, eval mode) unless ``train=True``;
+then dropout is active, with masks drawn from torch's RNG forked and seeded with ``seed`` (the
+caller's RNG state is restored afterwards, and a call is reproducible given the seed), or from the
+global RNG as it stands when ``seed`` is None (what a training loop that seeds each step wants).
+
+Batch norm: ``logits``/``loss`` normalize with the statistics of the batch they are given
+(train-mode BN) and never update running statistics, so L(theta) is a deterministic function of
+theta and the batch (for full-batch training it is *the* training loss). ``eval_logits`` instead
+normalizes with running statistics passed as buffers; ``bn_stats(theta, X)`` computes them exactly
+from one pass over X (cumulative average, torch's unbiased variance), which is how test-set
+predictions of a BN network should be made. Without BN the two agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, vmap
+
+_BN = (nn.modules.batchnorm._BatchNorm,)
+_DROPOUT = (nn.modules.dropout._DropoutNd,)
+
+
+def _strip_running_stats(module: nn.Module) -> None:
+    for m in module.modules():
+        if isinstance(m, _BN):
+            m.track_running_stats = False
+            m.running_mean = None
+            m.running_var = None
+            m.num_batches_tracked = None
+
+
+@contextlib.contextmanager
+def _seeded(seed, device):
+    """Fork torch's RNG (CPU, and ``device`` if CUDA), seed it, restore it on exit."""
+    with torch.random.fork_rng(devices=[device] if torch.device(device).type == "cuda" else []):
+        torch.manual_seed(int(seed))
+        yield
+
+
+class FlatModel:
+    """Functional view of ``module`` over a flat parameter vector (see the module docstring).
+
+    Parameters
+    ----------
+    module: any nn.Module whose forward maps a batch X to logits (N, C). It is deep-copied.
+    dtype, device: optional cast/move of the copy (e.g. torch.float64 for exact-arithmetic tests).
+    """
+
+    def __init__(self, module: nn.Module, dtype=None, device=None):
+        if not isinstance(module, nn.Module):
+            raise ValueError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        m = copy.deepcopy(module).to(device=device, dtype=dtype).eval()
+        named = [(n, p) for n, p in m.named_parameters()]
+        if not named:
+            raise ValueError("module must have at least one parameter")
+        self.names = [n for n, _ in named]
+        self.shapes = [tuple(p.shape) for _, p in named]
+        self.numels = [p.numel() for _, p in named]
+        self.D = int(sum(self.numels))
+        self._theta0 = torch.cat([p.detach().reshape(-1) for _, p in named]).clone()
+        self.dtype, self.device = self._theta0.dtype, self._theta0.device
+        self.buffers = {n: b.detach().clone() for n, b in m.named_buffers()}
+        self.has_batch_norm = any(isinstance(x, _BN) for x in m.modules())
+        self.has_dropout = any(isinstance(x, _DROPOUT) and x.p > 0 for x in m.modules())
+        for p in m.parameters():
+            p.requires_grad_(False)
+        self.module = m
+        self._batch_stat = copy.deepcopy(m)
+        _strip_running_stats(self._batch_stat)
+        self._batch_stat_train = copy.deepcopy(self._batch_stat).train()
+        self._bs_buffers = {n: b for n, b in self._batch_stat.named_buffers()}
+
+    def theta0(self) -> torch.Tensor:
+        """A copy of the module's parameters at construction, flattened in ``named_parameters`` order."""
+        return self._theta0.clone()
+
+    def unflatten(self, theta: torch.Tensor) -> dict:
+        """{parameter name: view of theta reshaped to that parameter's shape}."""
+        if theta.ndim != 1 or theta.shape[0] != self.D:
+            raise ValueError(f"theta must have shape (D,) = ({self.D},), got {tuple(theta.shape)}")
+        out, i = {}, 0
+        for n, s, k in zip(self.names, self.shapes, self.numels):
+            out[n] = theta[i:i + k].view(s)
+            i += k
+        return out
+
+    def flatten(self, params: dict) -> torch.Tensor:
+        """Inverse of ``unflatten``: concatenate a {name: tensor} dict into theta."""
+        missing = set(self.names) - set(params)
+        if missing:
+            raise ValueError(f"params is missing {sorted(missing)}")
+        return torch.cat([params[n].reshape(-1) for n in self.names])
+
+    def _cast(self, theta, X):
+        return X.to(theta.dtype) if X.is_floating_point() and X.dtype != theta.dtype else X
+
+    def logits(self, theta: torch.Tensor, X: torch.Tensor, train: bool = False, seed=None) -> torch.Tensor:
+        """Logits (N, C) of batch X at theta; BN uses batch statistics; dropout only if train=True."""
+        params = self.unflatten(theta)
+        X = self._cast(theta, X)
+        if not train or not self.has_dropout:
+            return functional_call(self._batch_stat, {**params, **self._bs_buffers}, (X,))
+        if seed is None:
+            return functional_call(self._batch_stat_train, {**params, **self._bs_buffers}, (X,))
+        with _seeded(seed, X.device):
+            return functional_call(self._batch_stat_train, {**params, **self._bs_buffers}, (X,))
+
+    def loss(self, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor, train: bool = False,
+             seed=None) -> torch.Tensor:
+        """Mean cross-entropy (1/N) sum_i -log softmax(logits(theta, x_i))[y_i], a 0-d tensor."""
+        return F.cross_entropy(self.logits(theta, X, train=train, seed=seed), y)
+
+    @torch.no_grad()
+    def accuracy(self, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> float:
+        """Fraction of argmax(logits) == y (deterministic logits, batch-statistic BN)."""
+        return (self.logits(theta, X).argmax(-1) == y).double().mean().item()
+
+    def eval_logits(self, theta: torch.Tensor, X: torch.Tensor, buffers: dict | None = None) -> torch.Tensor:
+        """Logits in eval mode with BN running statistics ``buffers`` (default: the module's own)."""
+        params = self.unflatten(theta)
+        buffers = self.buffers if buffers is None else buffers
+        buffers = {n: (b.to(theta.dtype) if b.is_floating_point() else b) for n, b in buffers.items()}
+        return functional_call(self.module, {**params, **buffers}, (self._cast(theta, X),))
+
+    @torch.no_grad()
+    def bn_stats(self, theta: torch.Tensor, X: torch.Tensor) -> dict:
+        """BN running statistics computed exactly from one pass over X at theta (a buffers dict)."""
+        if not self.has_batch_norm:
+            return {n: b.clone() for n, b in self.buffers.items()}
+        m = copy.deepcopy(self.module)
+        torch.nn.utils.vector_to_parameters(theta.detach().to(self.dtype), m.parameters())
+        for x in m.modules():
+            if isinstance(x, _BN):
+                x.reset_running_stats()
+                x.momentum = None
+                x.train()
+        m(self._cast(theta, X).to(self.dtype))
+        return {n: b.detach().clone() for n, b in m.named_buffers()}
+
+    def to_module(self, theta: torch.Tensor, buffers: dict | None = None) -> nn.Module:
+        """A fresh deep copy of the module (eval mode) holding theta (and ``buffers``, if given)."""
+        m = copy.deepcopy(self.module)
+        with torch.no_grad():
+            torch.nn.utils.vector_to_parameters(theta.detach().to(self.dtype), m.parameters())
+            if buffers:
+                for n, b in m.named_buffers():
+                    b.copy_(buffers[n])
+        return m
+
+    def batched_logits(self, thetas: torch.Tensor, X: torch.Tensor, train: bool = False, seed=None,
+                       per_member: bool = False, chunk_size: int | None = None) -> torch.Tensor:
+        """Logits (K, N, C) of K parameter vectors (K, D) via vmap; X is shared, or (K, N, ...) if per_member.
+
+        With train=True and dropout, every member draws its own masks (vmap randomness="different").
+        """
+        if thetas.ndim != 2 or thetas.shape[1] != self.D:
+            raise ValueError(f"thetas must have shape (K, D) with D = {self.D}, got {tuple(thetas.shape)}")
+        dropout = train and self.has_dropout
+        f = lambda th, x: self.logits(th, x, train=train)  # noqa: E731
+        ctx = _seeded(seed, X.device) if dropout and seed is not None else contextlib.nullcontext()
+        with ctx:
+            return vmap(f, in_dims=(0, 0 if per_member else None), randomness="different" if dropout else "error",
+                        chunk_size=chunk_size)(thetas, X)
+
+    def batched_loss(self, thetas: torch.Tensor, X: torch.Tensor, y: torch.Tensor, train: bool = False, seed=None,
+                     per_member: bool = False, chunk_size: int | None = None) -> torch.Tensor:
+        """Mean cross-entropy of each of K parameter vectors, shape (K,); y is (N,) or (K, N) if per_member."""
+        logits = self.batched_logits(thetas, X, train=train, seed=seed, per_member=per_member, chunk_size=chunk_size)
+        K, N, C = logits.shape
+        y = y.expand(K, N) if not per_member else y
+        return F.cross_entropy(logits.reshape(K * N, C), y.reshape(K * N), reduction="none").view(K, N).mean(1)

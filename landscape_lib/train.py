@@ -1,0 +1,536 @@
+"""Training real networks to a fixed loss level: one optimum at a time, or K optima in one batched run.
+
+``train(cfg)`` is the sequential reference: a leaf tensor theta in R^D, ordinary autograd through
+``FlatModel.loss`` and ``torch.optim.Adam`` / ``torch.optim.SGD``. ``train_many(cfg, seeds)``
+trains K independent optima at once: the K parameter vectors are stacked into a (K, D) tensor, the
+per-member gradients come from ``vmap(grad(objective))`` over ``functional_call``, and Adam / SGD
+are re-implemented on the stacked tensor with exactly torch's update rule:
+
+    Adam:  m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
+           theta <- theta - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+    SGD:   b <- mu b + g,  theta <- theta - lr b
+
+with t counted per member. A member is frozen (its theta and optimizer state stop changing) once it
+reaches the target, so every optimum of a batch is taken at the same loss level as the sequential
+one. Initialization (``torch.manual_seed(seed)`` in a forked RNG, on CPU) and minibatch order (an
+epoch-wise permutation from a generator seeded by ``seed``) depend only on the seed, so the two
+paths give the same numbers to float tolerance (dropout masks excepted: they are drawn per step
+from a seeded RNG and agree only in distribution).
+
+Objective and stopping. The optimizer minimizes CE(theta) + l2/2 |theta|^2 on the (mini)batch. The
+stopping criterion is the *full-batch training cross-entropy* (no L2 term, dropout off) at the
+current theta, checked before each update: a run stops at step t with reached_target=True when
+CE(theta_t) <= target_loss. The check is free for full-batch training without dropout (it is the
+forward pass of the step); with minibatches or dropout it costs a full-batch forward and is done
+every ``log_every`` steps; with a cyclic schedule it is done only at the end of each cycle.
+
+History (every ``log_every`` steps and at the end), with w the current and w0 the initial theta:
+step, lr, train_loss (full-batch CE), radius |w|, dist_from_init |w - w0|,
+radial_share = (|w| - |w0|) / |w - w0|  (in [-1, 1]: the part of the displacement that changed
+the norm; 1 = purely outward, 0 at w = w0), and cos_disp_w = <w - w0, w> / (|w - w0| |w|).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch.func import grad, vmap
+
+from .data import NAMES as DATASET_NAMES
+from .data import Dataset, load_dataset
+from .models import NAMES as MODEL_NAMES
+from .models import build_model
+from .params import FlatModel
+
+TRAIN_CODE_VERSION = "1"
+_HASH_EXCLUDED = ("device", "data_root")
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a trained optimum (see the module docstring for the semantics).
+
+    model: "mlp" | "simple_cnn" | "softmax" | "package.module:factory" (called (input_shape, C)).
+    dataset: a name accepted by ``load_dataset``; data_seed seeds synthetic datasets only.
+    hidden, activation, width, dropout, batch_norm: architecture options (hidden: MLP only).
+    optimizer: "adam" (betas, eps) | "sgd" (momentum, heavy ball, no dampening).
+    schedule: "constant" | "cyclic": cycles of cycle_steps updates from lr down to lr_min
+      (cycle_shape "cosine": lr_min + (lr - lr_min)(1 + cos(pi u))/2; "triangular": lr_min up to lr
+      at mid-cycle and back; u = ((t mod c) + 1)/c, so the last update of a cycle uses lr_min);
+      one snapshot of theta at the end of every cycle.
+    batch_size: None = full batch. max_steps: the most updates. target_loss: stop at full-batch
+      train CE <= target (None = run max_steps). l2: adds l2/2 |theta|^2 to the objective.
+    seed: initialization and minibatch order. dtype: "float32" | "float64". device: "cpu", "cuda",
+      "cuda:N" or "auto". log_every: history / progress / (minibatch) stopping-check interval.
+    data_root: where the torchvision datasets live (None: $LANDSCAPE_DATA_ROOT or the default).
+    """
+
+    model: str = "mlp"
+    dataset: str = "digits"
+    hidden: tuple = (32,)
+    activation: str = "tanh"
+    width: float = 1.0
+    dropout: float = 0.0
+    batch_norm: bool = False
+    optimizer: str = "adam"
+    lr: float = 1e-2
+    momentum: float = 0.9
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    schedule: str = "constant"
+    lr_min: float = 0.0
+    cycle_steps: int = 100
+    cycle_shape: str = "cosine"
+    batch_size: int | None = None
+    max_steps: int = 5000
+    target_loss: float | None = 1e-3
+    l2: float = 0.0
+    seed: int = 0
+    data_seed: int = 0
+    dtype: str = "float32"
+    device: str = "cpu"
+    log_every: int = 10
+    data_root: str | None = None
+
+    def __post_init__(self):
+        def bad(name, allowed):
+            raise ValueError(f"TrainConfig.{name} must be {allowed}, got {getattr(self, name)!r}")
+
+        if not isinstance(self.model, str) or not (self.model in MODEL_NAMES or ":" in self.model):
+            bad("model", f"one of {MODEL_NAMES} or 'package.module:factory'")
+        if not isinstance(self.dataset, str) or not (self.dataset in DATASET_NAMES or ":" in self.dataset):
+            bad("dataset", f"one of {DATASET_NAMES} or 'package.module:factory'")
+        if isinstance(self.hidden, list):
+            object.__setattr__(self, "hidden", tuple(self.hidden))
+        if not isinstance(self.hidden, tuple) or not all(_is_int(h) and h > 0 for h in self.hidden):
+            bad("hidden", "a tuple of positive integers")
+        if self.activation not in ("tanh", "relu"):
+            bad("activation", "'tanh' or 'relu'")
+        if not _is_num(self.width) or self.width <= 0:
+            bad("width", "a positive number")
+        if not _is_num(self.dropout) or not 0 <= self.dropout < 1:
+            bad("dropout", "a number in [0, 1)")
+        if not isinstance(self.batch_norm, bool):
+            bad("batch_norm", "True or False")
+        if self.optimizer not in ("adam", "sgd"):
+            bad("optimizer", "'adam' or 'sgd'")
+        if not _is_num(self.lr) or self.lr <= 0:
+            bad("lr", "a positive finite number")
+        if not _is_num(self.momentum) or not 0 <= self.momentum < 1:
+            bad("momentum", "a number in [0, 1)")
+        if isinstance(self.betas, list):
+            object.__setattr__(self, "betas", tuple(self.betas))
+        if (not isinstance(self.betas, tuple) or len(self.betas) != 2
+                or not all(_is_num(b) and 0 <= b < 1 for b in self.betas)):
+            bad("betas", "a pair (b1, b2) of numbers in [0, 1)")
+        if not _is_num(self.eps) or self.eps <= 0:
+            bad("eps", "a positive number")
+        if self.schedule not in ("constant", "cyclic"):
+            bad("schedule", "'constant' or 'cyclic'")
+        if not _is_num(self.lr_min) or not 0 <= self.lr_min <= self.lr:
+            bad("lr_min", f"a number in [0, lr = {self.lr}]")
+        if not _is_int(self.cycle_steps) or self.cycle_steps < 1:
+            bad("cycle_steps", "a positive integer")
+        if self.cycle_shape not in ("cosine", "triangular"):
+            bad("cycle_shape", "'cosine' or 'triangular'")
+        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size < 1):
+            bad("batch_size", "None (full batch) or a positive integer")
+        if not _is_int(self.max_steps) or self.max_steps < 0:
+            bad("max_steps", "a non-negative integer")
+        if self.target_loss is not None and (not _is_num(self.target_loss) or self.target_loss <= 0):
+            bad("target_loss", "None or a positive number")
+        if not _is_num(self.l2) or self.l2 < 0:
+            bad("l2", "a non-negative number")
+        if not _is_int(self.seed) or self.seed < 0:
+            bad("seed", "a non-negative integer")
+        if not _is_int(self.data_seed) or self.data_seed < 0:
+            bad("data_seed", "a non-negative integer")
+        if self.dtype not in _DTYPES:
+            bad("dtype", f"one of {sorted(_DTYPES)}")
+        if not isinstance(self.device, str):
+            bad("device", "'cpu', 'cuda', 'cuda:N' or 'auto'")
+        if self.device != "auto":
+            try:
+                torch.device(self.device)
+            except (RuntimeError, ValueError):
+                bad("device", "'cpu', 'cuda', 'cuda:N' or 'auto'")
+        if not _is_int(self.log_every) or self.log_every < 1:
+            bad("log_every", "a positive integer")
+        if self.data_root is not None and not isinstance(self.data_root, str):
+            bad("data_root", "None or a path string")
+
+    def torch_dtype(self) -> torch.dtype:
+        return _DTYPES[self.dtype]
+
+    def resolved_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+def config_hash(cfg: TrainConfig) -> str:
+    """A stable 16-hex-digit hash of the config's fields (device and data_root excluded: they do not
+    change what is trained). Cache keys should combine it with TRAIN_CODE_VERSION."""
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    d = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _HASH_EXCLUDED}
+    blob = json.dumps(d, sort_keys=True, default=list, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Optimum:
+    """One trained network: flat parameters (CPU tensors), its metrics and how it got there.
+
+    ``seconds`` is the wall time of the run that produced it (shared by all members of a batched run).
+    """
+
+    cfg: TrainConfig
+    seed: int
+    theta: torch.Tensor
+    theta_init: torch.Tensor
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    steps: int
+    reached_target: bool
+    history: dict = field(default_factory=dict)
+    snapshots: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def D(self) -> int:
+        return int(self.theta.numel())
+
+
+def lr_at(cfg: TrainConfig, t: int) -> float:
+    """Learning rate of update number t (0-based) under cfg.schedule."""
+    if cfg.schedule == "constant":
+        return cfg.lr
+    u = ((t % cfg.cycle_steps) + 1) / cfg.cycle_steps
+    if cfg.cycle_shape == "cosine":
+        return cfg.lr_min + (cfg.lr - cfg.lr_min) * 0.5 * (1 + math.cos(math.pi * u))
+    return cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 - abs(2 * u - 1))
+
+
+class _Batches:
+    """Minibatch indices for one seed: consecutive slices of an epoch-wise random permutation."""
+
+    def __init__(self, seed: int, n: int, batch_size: int | None, device):
+        self.n, self.b, self.device = n, batch_size, device
+        self.full = batch_size is None or batch_size >= n
+        self.gen = torch.Generator().manual_seed(0x5EED0000 + seed)
+        self.perm, self.pos = None, n
+
+    def next(self):
+        if self.full:
+            return None
+        if self.pos >= self.n:
+            self.perm, self.pos = torch.randperm(self.n, generator=self.gen), 0
+        idx = self.perm[self.pos:self.pos + self.b]
+        self.pos += self.b
+        return idx.to(self.device)
+
+
+_DATA_CACHE: dict = {}
+
+
+def _data(cfg: TrainConfig, data: Dataset | None) -> Dataset:
+    dev, dt = cfg.resolved_device(), cfg.torch_dtype()
+    if data is not None:
+        if not isinstance(data, Dataset):
+            raise ValueError(f"data must be a landscape_lib.data.Dataset or None, got {type(data).__name__}")
+        return data.to(dev, dt)
+    key = (cfg.dataset, cfg.data_root, cfg.data_seed, str(dev), cfg.dtype)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()
+        _DATA_CACHE[key] = load_dataset(cfg.dataset, device=dev, data_root=cfg.data_root,
+                                        seed=cfg.data_seed).to(dev, dt)
+    return _DATA_CACHE[key]
+
+
+def init_model(cfg: TrainConfig, input_shape, num_classes: int, seed: int):
+    """The untrained module for ``seed``: built on CPU under torch.manual_seed(seed) in a forked RNG."""
+    opts = {}
+    if cfg.model == "mlp":
+        opts = dict(hidden=cfg.hidden, activation=cfg.activation, dropout=cfg.dropout,
+                    batch_norm=cfg.batch_norm, width=cfg.width)
+    elif cfg.model == "simple_cnn":
+        opts = dict(activation=cfg.activation, dropout=cfg.dropout, batch_norm=cfg.batch_norm, width=cfg.width)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_model(cfg.model, input_shape, num_classes, **opts)
+
+
+def _dropout_seed(seed: int, t: int) -> int:
+    return (seed * 1_000_003 + t) % (2**63)
+
+
+def _diverged(cfg, seed, t, value):
+    return TrainingDiverged(f"training diverged: loss {value} at step {t} for seed {seed} "
+                            f"(config {config_hash(cfg)}: {cfg})")
+
+
+def _geometry(theta, theta0, r0):
+    """Rows of (radius, dist_from_init, radial_share, cos_disp_w) for (K, D) or (D,) thetas."""
+    r = theta.norm(dim=-1)
+    disp = theta - theta0
+    d = disp.norm(dim=-1)
+    safe_d = torch.where(d > 0, d, torch.ones_like(d))
+    share = torch.where(d > 0, (r - r0) / safe_d, torch.zeros_like(d))
+    cos = torch.where((d > 0) & (r > 0), (disp * theta).sum(-1) / (safe_d * torch.where(r > 0, r, 1.0)),
+                      torch.zeros_like(d))
+    return r, d, share, cos
+
+
+def _new_history():
+    return {k: [] for k in ("step", "lr", "train_loss", "radius", "dist_from_init", "radial_share", "cos_disp_w")}
+
+
+def _log(hist, t, lr, loss, geo):
+    if hist["step"] and hist["step"][-1] == t:
+        return
+    r, d, s, c = (float(x) for x in geo)
+    for k, v in zip(hist, (t, lr, float(loss), r, d, s, c)):
+        hist[k].append(v)
+
+
+def _should_check(cfg, t):
+    if cfg.target_loss is None:
+        return False
+    if cfg.schedule == "cyclic":
+        return t > 0 and t % cfg.cycle_steps == 0
+    return True
+
+
+def _finish(cfg, flat, ds, seed, theta, theta_init, steps, reached, hist, snaps, seconds) -> Optimum:
+    with torch.no_grad():
+        tr_loss = flat.loss(theta, ds.X_train, ds.y_train).item()
+        tr_acc = flat.accuracy(theta, ds.X_train, ds.y_train)
+        if flat.has_batch_norm:
+            logits = flat.eval_logits(theta, ds.X_test, flat.bn_stats(theta, ds.X_train))
+        else:
+            logits = flat.logits(theta, ds.X_test)
+        te_loss = F.cross_entropy(logits, ds.y_test).item()
+        te_acc = (logits.argmax(-1) == ds.y_test).double().mean().item()
+    return Optimum(cfg=dataclasses.replace(cfg, seed=seed), seed=seed, theta=theta.detach().cpu().clone(),
+                   theta_init=theta_init.detach().cpu().clone(), train_loss=tr_loss, train_acc=tr_acc,
+                   test_loss=te_loss, test_acc=te_acc, steps=int(steps), reached_target=bool(reached),
+                   history=hist, snapshots=[s.cpu() for s in snaps], seconds=float(seconds))
+
+
+def _check_progress(progress):
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be None or a callable(step, max_steps, loss), got {progress!r}")
+
+
+def train(cfg: TrainConfig, progress: Callable | None = None, data: Dataset | None = None) -> Optimum:
+    """Train one network (seed cfg.seed) with torch.optim and autograd: the sequential reference path.
+
+    progress: optional callable(step, max_steps, loss) called every log_every steps.
+    data: optional Dataset to use instead of loading cfg.dataset (moved/cast to cfg's device/dtype).
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    _check_progress(progress)
+    ds = _data(cfg, data)
+    t0 = time.perf_counter()
+    dev, dt = cfg.resolved_device(), cfg.torch_dtype()
+    flat = FlatModel(init_model(cfg, ds.input_shape, ds.num_classes, cfg.seed), dtype=dt, device=dev)
+    theta_init = flat.theta0()
+    r0 = theta_init.norm()
+    theta = theta_init.clone().requires_grad_(True)
+    if cfg.optimizer == "adam":
+        opt = torch.optim.Adam([theta], lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
+    else:
+        opt = torch.optim.SGD([theta], lr=cfg.lr, momentum=cfg.momentum)
+    batches = _Batches(cfg.seed, ds.n_train, cfg.batch_size, dev)
+    use_dropout = flat.has_dropout
+    reuse = batches.full and not use_dropout
+    hist, snaps, reached, steps = _new_history(), [], False, cfg.max_steps
+    for t in range(cfg.max_steps + 1):
+        last = t == cfg.max_steps
+        log = t % cfg.log_every == 0 or last
+        check = _should_check(cfg, t) or (last and cfg.target_loss is not None)
+        idx = None if last else batches.next()
+        ce = None
+        if not last:
+            Xb, yb = (ds.X_train, ds.y_train) if idx is None else (ds.X_train[idx], ds.y_train[idx])
+            ce = flat.loss(theta, Xb, yb, train=use_dropout, seed=_dropout_seed(cfg.seed, t))
+            if not torch.isfinite(ce):
+                raise _diverged(cfg, cfg.seed, t, ce.item())
+        full = None
+        if reuse and ce is not None:
+            full = ce.detach()
+        elif log or (check and (batches.full or t % cfg.log_every == 0 or last)):
+            with torch.no_grad():
+                full = flat.loss(theta.detach(), ds.X_train, ds.y_train)
+        if full is not None:
+            fv = full.item()
+            if not math.isfinite(fv):
+                raise _diverged(cfg, cfg.seed, t, fv)
+            hit = check and fv <= cfg.target_loss
+            if log or hit:
+                _log(hist, t, lr_at(cfg, t), fv, _geometry(theta.detach(), theta_init, r0))
+                if progress is not None:
+                    progress(t, cfg.max_steps, fv)
+            if hit:
+                reached, steps = True, t
+                break
+        if last:
+            break
+        obj = ce + 0.5 * cfg.l2 * theta.pow(2).sum() if cfg.l2 else ce
+        opt.zero_grad(set_to_none=True)
+        obj.backward()
+        for g in opt.param_groups:
+            g["lr"] = lr_at(cfg, t)
+        opt.step()
+        if cfg.schedule == "cyclic" and (t + 1) % cfg.cycle_steps == 0:
+            snaps.append(theta.detach().clone())
+    seconds = time.perf_counter() - t0
+    return _finish(cfg, flat, ds, cfg.seed, theta.detach(), theta_init, steps, reached, hist, snaps, seconds)
+
+
+def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
+               data: Dataset | None = None) -> list:
+    """Train len(seeds) independent networks in one batched run (vmap over the stacked (K, D) thetas).
+
+    Member k is exactly ``train(dataclasses.replace(cfg, seed=seeds[k]))`` up to float rounding
+    (dropout masks excepted). Returns one Optimum per seed, in order; progress gets the largest
+    loss among the members still training.
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    seeds = list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
+    if not isinstance(seeds, list) or not seeds or not all(_is_int(s) and s >= 0 for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of non-negative integers, got {seeds!r}")
+    _check_progress(progress)
+    ds = _data(cfg, data)
+    t0 = time.perf_counter()
+    dev, dt = cfg.resolved_device(), cfg.torch_dtype()
+    K = len(seeds)
+    flats = [FlatModel(init_model(cfg, ds.input_shape, ds.num_classes, s), dtype=dt, device=dev) for s in seeds]
+    flat = flats[0]
+    theta_init = torch.stack([f.theta0() for f in flats])
+    del flats
+    r0 = theta_init.norm(dim=1)
+    thetas = theta_init.clone()
+    m1 = torch.zeros_like(thetas)
+    m2 = torch.zeros_like(thetas) if cfg.optimizer == "adam" else None
+    nupd = torch.zeros(K, dtype=dt, device=dev)
+    streams = [_Batches(s, ds.n_train, cfg.batch_size, dev) for s in seeds]
+    full_batch = streams[0].full
+    use_dropout = flat.has_dropout
+    reuse = full_batch and not use_dropout
+
+    def objective(th, xb, yb):
+        ce = flat.loss(th, xb, yb, train=use_dropout)
+        obj = ce + 0.5 * cfg.l2 * th.pow(2).sum() if cfg.l2 else ce
+        return obj, ce
+
+    grad_fn = vmap(grad(objective, has_aux=True), in_dims=(0, None if full_batch else 0, None if full_batch else 0),
+                   randomness="different" if use_dropout else "error")
+
+    hists = [_new_history() for _ in seeds]
+    snaps = [[] for _ in seeds]
+    active = list(range(K))
+    reached, steps = [False] * K, [cfg.max_steps] * K
+    for t in range(cfg.max_steps + 1):
+        if not active:
+            break
+        last = t == cfg.max_steps
+        log = t % cfg.log_every == 0 or last
+        check = _should_check(cfg, t) or (last and cfg.target_loss is not None)
+        a = torch.tensor(active, device=dev)
+        th_a = thetas[a] if len(active) < K else thetas
+        ce = g = None
+        if not last:
+            if full_batch:
+                Xb, yb = ds.X_train, ds.y_train
+            else:
+                idx = torch.stack([streams[k].next() for k in active])
+                Xb, yb = ds.X_train[idx], ds.y_train[idx]
+            if use_dropout:
+                with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+                    torch.manual_seed(_dropout_seed(seeds[active[0]], t))
+                    g, ce = grad_fn(th_a, Xb, yb)
+            else:
+                g, ce = grad_fn(th_a, Xb, yb)
+            ce_l = ce.tolist()
+            for j, k in enumerate(active):
+                if not math.isfinite(ce_l[j]):
+                    raise _diverged(cfg, seeds[k], t, ce_l[j])
+        full = None
+        if reuse and ce is not None:
+            full = ce_l
+        elif log or (check and (full_batch or t % cfg.log_every == 0 or last)):
+            with torch.no_grad():
+                full = flat.batched_loss(th_a, ds.X_train, ds.y_train).tolist()
+        done = []
+        if full is not None:
+            geo = None
+            for j, k in enumerate(active):
+                if not math.isfinite(full[j]):
+                    raise _diverged(cfg, seeds[k], t, full[j])
+                hit = check and full[j] <= cfg.target_loss
+                if log or hit:
+                    if geo is None:
+                        geo = [x.tolist() for x in _geometry(th_a, theta_init[a], r0[a])]
+                    _log(hists[k], t, lr_at(cfg, t), full[j], [x[j] for x in geo])
+                if hit:
+                    reached[k], steps[k] = True, t
+                    done.append(j)
+            if progress is not None and log:
+                progress(t, cfg.max_steps, max(full))
+        if last:
+            break
+        if done:
+            keep = torch.tensor([j for j in range(len(active)) if j not in done], dtype=torch.long, device=dev)
+            active = [k for j, k in enumerate(active) if j not in done]
+            if not active:
+                break
+            a, th_a, g = a[keep], th_a[keep], g[keep]
+        lr = lr_at(cfg, t)
+        nupd[a] += 1
+        if cfg.optimizer == "adam":
+            b1, b2 = cfg.betas
+            n = nupd[a].unsqueeze(1)
+            m = m1[a].lerp_(g, 1 - b1)
+            v = m2[a].mul_(b2).addcmul_(g, g, value=1 - b2)
+            step_size = lr / (1 - b1 ** n)
+            denom = v.sqrt() / torch.sqrt(1 - b2 ** n) + cfg.eps
+            new = th_a - step_size * (m / denom)
+            m1[a], m2[a] = m, v
+        else:
+            buf = m1[a].mul_(cfg.momentum).add_(g)
+            new = th_a - lr * buf
+            m1[a] = buf
+        thetas[a] = new
+        if cfg.schedule == "cyclic" and (t + 1) % cfg.cycle_steps == 0:
+            for k in active:
+                snaps[k].append(thetas[k].clone())
+    seconds = time.perf_counter() - t0
+    return [_finish(cfg, flat, ds, s, thetas[k], theta_init[k], steps[k], reached[k], hists[k], snaps[k], seconds)
+            for k, s in enumerate(seeds)]

@@ -1,0 +1,166 @@
+"""landscape_lib.params.FlatModel: flat views, exact agreement with the module, torch.func transforms."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import grad, jvp, vmap
+
+from landscape_lib.models import build_model
+from landscape_lib.params import FlatModel
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small-tensor steps are slower with several threads on a shared CPU (spin-waiting): use one."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+@pytest.fixture
+def tiny():
+    torch.manual_seed(0)
+    m = build_model("mlp", (1, 3, 3), 4, hidden=(5, 3), activation="tanh")
+    X = torch.randn(12, 1, 3, 3, dtype=torch.float64)
+    y = torch.randint(0, 4, (12,))
+    return m, FlatModel(m, dtype=torch.float64), X, y
+
+
+def test_flat_layout(tiny):
+    m, f, X, y = tiny
+    assert f.D == sum(p.numel() for p in m.parameters()) == 9 * 5 + 5 + 5 * 3 + 3 + 3 * 4 + 4
+    th = f.theta0()
+    assert torch.equal(th, torch.nn.utils.parameters_to_vector(m.parameters()).double())
+    p = f.unflatten(th)
+    assert list(p) == [n for n, _ in m.named_parameters()]
+    assert all(p[n].shape == q.shape for n, q in m.named_parameters())
+    assert torch.equal(f.flatten(p), th)
+    th2 = f.theta0()
+    th2[0] = 123.0
+    assert f.theta0()[0] != 123.0  # theta0 returns a copy
+
+
+def test_logits_and_loss_match_module(tiny):
+    m, f, X, y = tiny
+    md = copy.deepcopy(m).double()
+    th = f.theta0()
+    with torch.no_grad():
+        assert torch.allclose(f.logits(th, X), md(X), atol=1e-12)
+        assert torch.allclose(f.loss(th, X, y), F.cross_entropy(md(X), y), atol=1e-12)
+        assert f.accuracy(th, X, y) == (md(X).argmax(1) == y).double().mean().item()
+    assert f.logits(th, X.float()).dtype == torch.float64  # X is cast to theta's dtype
+
+
+def test_never_mutates_caller(tiny):
+    m, f, X, y = tiny
+    before = {n: p.detach().clone() for n, p in m.named_parameters()}
+    th = f.theta0() + 1.0
+    g = grad(lambda t: f.loss(t, X, y))(th)
+    assert g.shape == (f.D,)
+    assert all(torch.equal(before[n], p) for n, p in m.named_parameters())
+    assert all(p.grad is None for p in m.parameters())
+    with torch.no_grad():
+        next(m.parameters()).add_(5.0)
+    assert torch.equal(f.theta0()[:3], before[next(iter(before))].reshape(-1)[:3].double())  # deep copy
+
+
+def test_hvp_matches_dense_hessian(tiny):
+    _, f, X, y = tiny
+    th = f.theta0() + 0.1 * torch.randn(f.D, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    L = lambda t: f.loss(t, X, y)  # noqa: E731
+    H = torch.autograd.functional.hessian(L, th)
+    V = torch.randn(3, f.D, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    for v in V:
+        hv = jvp(grad(L), (th,), (v,))[1]
+        assert torch.allclose(hv, H @ v, atol=1e-12, rtol=1e-10)
+    hvs = vmap(lambda v: jvp(grad(L), (th,), (v,))[1])(V)
+    assert torch.allclose(hvs, V @ H, atol=1e-12, rtol=1e-10)
+    assert torch.allclose(H, H.T, atol=1e-12)
+
+
+def test_batched_matches_loop(tiny):
+    _, f, X, y = tiny
+    g = torch.Generator().manual_seed(3)
+    ths = f.theta0() + 0.3 * torch.randn(4, f.D, dtype=torch.float64, generator=g)
+    loop = torch.stack([f.loss(t, X, y) for t in ths])
+    assert torch.allclose(f.batched_loss(ths, X, y), loop, atol=1e-12)
+    assert torch.allclose(f.batched_loss(ths, X, y, chunk_size=3), loop, atol=1e-12)
+    assert torch.allclose(f.batched_logits(ths, X)[2], f.logits(ths[2], X), atol=1e-12)
+    Xk = torch.randn(4, 7, 1, 3, 3, dtype=torch.float64, generator=g)
+    yk = torch.randint(0, 4, (4, 7), generator=g)
+    per = f.batched_loss(ths, Xk, yk, per_member=True)
+    assert torch.allclose(per, torch.stack([f.loss(ths[k], Xk[k], yk[k]) for k in range(4)]), atol=1e-12)
+    gv = vmap(grad(lambda t: f.loss(t, X, y)))(ths)
+    gl = torch.stack([grad(lambda s: f.loss(s, X, y))(t) for t in ths])
+    assert torch.allclose(gv, gl, atol=1e-12)
+
+
+def test_autograd_backward_through_theta(tiny):
+    _, f, X, y = tiny
+    th = f.theta0().requires_grad_(True)
+    f.loss(th, X, y).backward()
+    assert torch.allclose(th.grad, grad(lambda t: f.loss(t, X, y))(f.theta0()), atol=1e-14)
+
+
+def test_bad_theta_shape(tiny):
+    _, f, X, y = tiny
+    with pytest.raises(ValueError, match=r"theta must have shape \(D,\)"):
+        f.loss(torch.zeros(f.D + 1, dtype=torch.float64), X, y)
+    with pytest.raises(ValueError, match=r"thetas must have shape \(K, D\)"):
+        f.batched_loss(torch.zeros(f.D, dtype=torch.float64), X, y)
+    with pytest.raises(ValueError, match="module must be a torch.nn.Module"):
+        FlatModel("mlp")
+
+
+def test_batch_norm_uses_batch_statistics():
+    torch.manual_seed(0)
+    m = build_model("mlp", (4,), 3, hidden=(6,), batch_norm=True)
+    f = FlatModel(m, dtype=torch.float64)
+    X = torch.randn(32, 4, dtype=torch.float64)
+    y = torch.randint(0, 3, (32,))
+    th = f.theta0()
+    ref = copy.deepcopy(m).double().train()
+    assert torch.allclose(f.logits(th, X), ref(X), atol=1e-12)  # train-mode BN = batch statistics
+    assert torch.equal(m.net[1].running_mean, torch.zeros(6))  # caller's running stats untouched
+    assert torch.equal(f.module.net[1].running_mean, torch.zeros(6))
+    # exact population statistics from one pass
+    st = f.bn_stats(th, X)
+    pre = X @ m.net[0].weight.double().T + m.net[0].bias.double()
+    assert torch.allclose(st["net.1.running_mean"].double(), pre.mean(0), atol=1e-6)
+    assert torch.allclose(st["net.1.running_var"].double(), pre.var(0, unbiased=True), atol=1e-6)
+    ev = f.eval_logits(th, X, st)
+    assert torch.allclose(ev, f.logits(th, X), atol=0.05)  # unbiased vs biased variance only
+    assert not torch.allclose(f.eval_logits(th, X), f.logits(th, X), atol=1e-3)  # default running stats (0, 1)
+    ths = torch.stack([th, th + 0.1])
+    assert torch.allclose(f.batched_loss(ths, X, y)[1], f.loss(th + 0.1, X, y), atol=1e-12)
+    vmap(grad(lambda t: f.loss(t, X, y)))(ths)
+
+
+def test_dropout_deterministic_unless_train():
+    torch.manual_seed(0)
+    m = build_model("mlp", (4,), 3, hidden=(50,), dropout=0.5)
+    f = FlatModel(m)
+    X, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    th = f.theta0()
+    assert torch.equal(f.loss(th, X, y), f.loss(th, X, y))
+    state = torch.get_rng_state()
+    a = f.loss(th, X, y, train=True, seed=1)
+    assert torch.equal(state, torch.get_rng_state())  # the caller's RNG is restored
+    assert torch.equal(a, f.loss(th, X, y, train=True, seed=1))
+    assert not torch.equal(a, f.loss(th, X, y, train=True, seed=2))
+    assert not torch.equal(a, f.loss(th, X, y))
+    bl = f.batched_loss(torch.stack([th, th]), X, y, train=True, seed=1)
+    assert bl[0] != bl[1]  # each member draws its own masks
+
+
+def test_to_module_roundtrip(tiny):
+    _, f, X, y = tiny
+    th = f.theta0() * 2
+    mod = f.to_module(th)
+    with torch.no_grad():
+        assert torch.allclose(mod(X), f.logits(th, X), atol=1e-12)
