@@ -31,7 +31,7 @@ claims: setup
 	$(BIN)/python -m pytest claims --tier $(TIER) $(PYTEST_ARGS)
 
 report: setup
-	@$(BIN)/python -m landscape_lib.report_cli --reports reports || true
+	@$(BIN)/python -m landscape_lib.report_cli --reports reports
 
 bench: setup
 	$(BIN)/python benchmarks/bench_toy.py

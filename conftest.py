@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from landscape_lib import ledger, registry, verdict
+from landscape_lib import allure_meta, ledger, registry, verdict
 
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, print_blob=True,
@@ -50,6 +50,23 @@ def resolve_device(name: str) -> str:
     return name
 
 
+def _set_threads(config) -> None:
+    """One intra-op thread per xdist worker on CPU (more oversubscribes the cores and spin-waits);
+    LANDSCAPE_THREADS overrides."""
+    import torch
+
+    n = os.environ.get("LANDSCAPE_THREADS")
+    if n:
+        torch.set_num_threads(int(n))
+    elif hasattr(config, "workerinput") or (os.cpu_count() or 1) <= 2:
+        torch.set_num_threads(1)
+
+
+def _alluredir(config) -> Path | None:
+    d = config.getoption("allure_report_dir", None)
+    return Path(d) if d else None
+
+
 def _is_controller(config) -> bool:
     return not hasattr(config, "workerinput")
 
@@ -62,8 +79,12 @@ def pytest_configure(config):
     verdict.CONTEXT.tier = config.getoption("--tier")
     verdict.CONTEXT.device = resolve_device(config.getoption("--device"))
     verdict.CONTEXT.reports = Path(config.getoption("--reports-dir"))
+    _set_threads(config)
     if _is_controller(config):
         ledger.reset(verdict.CONTEXT.reports)
+        allure_meta.reset_environment(verdict.CONTEXT.reports)
+        if _alluredir(config) is not None and not config.option.collectonly:
+            allure_meta.clean_results(_alluredir(config))  # this session's results only; trend: reports/history
 
 
 def pytest_report_header(config):
@@ -134,6 +155,11 @@ def _header(config) -> dict:
 def pytest_sessionfinish(session, exitstatus):
     if not _is_controller(session.config):
         return
+    results = _alluredir(session.config)
+    if results is not None and results.is_dir():
+        allure_meta.write_categories(results)
+        allure_meta.write_environment(results, {**_header(session.config),
+                                                **allure_meta.collected_environment(verdict.CONTEXT.reports)})
     rows = ledger.collect(verdict.CONTEXT.reports)
     if not rows:
         return

@@ -4,8 +4,10 @@ Same process, same config, a fixed number of steps (target_loss=None) so both pa
 
     python benchmarks/bench_train.py [--quick] [--steps N] [--model mlp|simple_cnn] [--threads T] [--device D]
 
-ratio = sequential seconds / batched seconds (> 1: batching pays). On a CPU the step of a small network
-is compute-bound and the ratio stays near 1; on a GPU the step is launch-bound and the ratio grows with K.
+ratio = sequential seconds / batched (vmap) seconds (> 1: batching pays); ratio_looped is the same for
+train_many(vectorize=False) (batched optimizer, per-member gradient loop). On a CPU the step of a small
+network is compute-bound and the ratios stay near 1 (vmap over convolutions is slower than the loop);
+on a GPU the step is launch-bound and the vmap ratio should grow with K.
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ def main(argv=None) -> int:
     train_many(dataclasses.replace(cfg, max_steps=2), [0, 1])
     print(f"bench_train: model={args.model} dataset={args.dataset} steps={steps} threads={args.threads} "
           f"device={args.device} torch={torch.__version__}")
-    print(f"{'K':>4} {'sequential_s':>13} {'batched_s':>10} {'ratio':>7} {'seq_ms/step/opt':>16} "
-          f"{'bat_ms/step/opt':>16}")
+    print(f"{'K':>4} {'sequential_s':>13} {'batched_s':>10} {'ratio':>7} {'looped_s':>9} {'ratio_looped':>12} "
+          f"{'seq_ms/step/opt':>16} {'bat_ms/step/opt':>16}")
     for K in [int(k) for k in args.ks.split(",")]:
         seeds = list(range(K))
         t0 = time.perf_counter()
@@ -52,8 +54,12 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         train_many(cfg, seeds)
         bat = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        train_many(cfg, seeds, vectorize=False)
+        loop = time.perf_counter() - t0
         per = 1e3 / (K * max(steps, 1))
-        print(f"K={K:<2} {seq:13.3f} {bat:10.3f} {seq / bat:7.2f} {seq * per:16.3f} {bat * per:16.3f}", flush=True)
+        print(f"K={K:<2} {seq:13.3f} {bat:10.3f} {seq / bat:7.2f} {loop:9.3f} {seq / loop:12.2f} "
+              f"{seq * per:16.3f} {bat * per:16.3f}", flush=True)
     return 0
 
 

@@ -224,3 +224,23 @@ def collected_environment(reports) -> dict:
             uniq = sorted({json.dumps(v, sort_keys=True) if not isinstance(v, str) else v for v in vs})
             out[k] = uniq[0] if len(uniq) == 1 else "; ".join(uniq)
     return out
+
+
+ALLURE_RESULT_PATTERNS = ("*-result.json", "*-container.json", "*-attachment*", "*-globals.json",
+                          "categories.json", "environment.properties", "environment.xml", "executor.json")
+
+
+def clean_results(results_dir) -> int:
+    """Remove an earlier session's Allure files from ``results_dir`` (other files stay); returns how many.
+
+    allure-pytest appends to --alluredir across sessions; call this once per session, on the controller,
+    before any test runs, so the report shows this run only (its trend comes from reports/history).
+    """
+    d = Path(results_dir)
+    n = 0
+    for pat in ALLURE_RESULT_PATTERNS:
+        for f in d.glob(pat):
+            if f.is_file():
+                f.unlink()
+                n += 1
+    return n

@@ -25,7 +25,7 @@ VERDICT_STYLE = {
 
 CSS = """
 body{font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
-main{max-width:1280px;margin:0 auto;padding:20px 28px 60px}
+main{max-width:1400px;margin:0 auto;padding:20px 28px 60px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px}h3{font-size:16px;margin:0 0 4px}
 .env{color:#57606a;font-size:12.5px}.summary{font-size:16px;font-weight:600;margin:14px 0 6px;padding:10px 14px;
 background:#fff;border:1px solid #d0d7de;border-radius:6px}
@@ -39,8 +39,10 @@ tr.control td{background:#fbfcfd}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f0f3f6;padding:1px 4px;border-radius:4px;
 overflow-wrap:anywhere}
 td code{display:inline-block;margin:1px 0}
-td.rule code{white-space:nowrap;overflow-wrap:normal}
-td.repro code{font-size:11px}td.repro{min-width:210px;max-width:260px}
+td.case{min-width:110px;max-width:230px}
+details.repro summary{cursor:pointer;color:#0969da;font-size:12px;margin-top:4px}
+details.repro code{display:block;font-size:11px;margin-top:3px}
+#glance td:nth-child(3){max-width:560px}
 .ctl{color:#57606a}
 tr.not-measured td{color:#6e7781;font-size:12px;padding-top:3px;padding-bottom:3px}
 img.thumb{width:150px;border:1px solid #d0d7de;background:#fff}
@@ -130,10 +132,27 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
            f'<div class="env">{env}</div>' if env else "",
            f'<div class="summary" id="summary">{escape(summary)}</div>',
            f'<div class="counts">{count_html}</div>' if count_html else "",
-           "<h2>Verdicts</h2>",
-           '<table id="verdicts"><thead><tr><th>claim</th><th>case</th><th>control</th><th>verdict</th>'
-           "<th>measured vs threshold</th><th>rule</th><th>known refutation</th><th>s</th><th>repro</th>"
-           "<th>plot</th></tr></thead><tbody>"]
+           "<h2>Claims at a glance</h2>",
+           '<table id="glance"><thead><tr><th>claim</th><th>verdict</th><th>statement</th><th>paper</th>'
+           "<th>cases: holds / refuted / error</th><th>negative controls refuted</th></tr></thead><tbody>"]
+    for cid, c in registry.CLAIMS.items():
+        crow = [r for r in rows if r.get("claim") == cid and r.get("verdict") != "not-measured"]
+        cases = [r for r in crow if not r.get("control")]
+        ctrl = [r for r in crow if r.get("control")]
+        n = {v: sum(r.get("verdict") == v for r in cases) for v in ("holds", "refuted", "error")}
+        ctrl_ok = sum(r.get("verdict") == "refuted-as-expected" for r in ctrl)
+        ctrl_cls = "ok" if ctrl_ok == len(ctrl) else "bad"
+        out.append(
+            f'<tr data-claim="{escape(cid)}"><td><a href="#{escape(cid)}"><b>{escape(cid)}</b></a></td>'
+            f"<td>{pill(per.get(cid, 'not-measured'))}</td><td>{escape(c.statement)}</td>"
+            f'<td class="extra">{escape(c.paper.split(",")[0])}, {escape(c.section)}</td>'
+            f"<td>{(str(n['holds']) + ' / ' + str(n['refuted']) + ' / ' + str(n['error'])) if cases else ''}</td>"
+            f'<td>{f"<span class={ctrl_cls}>{ctrl_ok}/{len(ctrl)}</span>" if ctrl else ""}</td></tr>')
+    out.append("</tbody></table>")
+
+    out += ["<h2>Every measurement</h2>",
+            '<table id="verdicts"><thead><tr><th>claim</th><th>case</th><th>control</th><th>verdict</th>'
+            "<th>measured vs rule (threshold)</th><th>known refutation</th><th>s</th><th>plot</th></tr></thead><tbody>"]
     for r in rows:
         cid = str(r.get("claim", ""))
         claim = registry.CLAIMS.get(cid)
@@ -141,17 +160,19 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
         plot = (f'<a href="{escape(src)}"><img class="thumb" src="{escape(src)}" loading="lazy" '
                 f'alt="{escape(cid)} plot"></a>' if src else "")
         secs = r.get("seconds")
+        repro = (f'<details class="repro"><summary>repro</summary><code>{escape(str(r["repro"]))}</code></details>'
+                 if r.get("repro") else "")
         out.append(
             f'<tr class="{"control" if r.get("control") else "claim"} {escape(str(r.get("verdict", "")))}" '
             f'data-claim="{escape(cid)}">'
             f'<td><a href="#{escape(cid)}"><b>{escape(cid)}</b></a>'
             f'{"<br><span class=extra>" + escape(claim.slug) + "</span>" if claim else ""}</td>'
-            f"<td>{escape(str(r.get('case', '')))}</td><td>{'yes' if r.get('control') else ''}</td>"
-            f"<td>{pill(str(r.get('verdict', '')), bool(r.get('control')))}</td><td>{_measured_cells(r)}</td>"
-            f"<td class=\"rule\">{'<br>'.join('<code>' + escape(x) + '</code>' for x in str(r.get('rule', '')).split(' and '))}</td>"
+            f"<td class=\"case\">{escape(str(r.get('case', '')))}{repro}</td>"
+            f"<td>{'yes' if r.get('control') else ''}</td>"
+            f"<td>{pill(str(r.get('verdict', '')), bool(r.get('control')))}</td>"
+            f"<td>{_measured_cells(r) or '<code>' + escape(str(r.get('rule', ''))) + '</code>'}</td>"
             f'<td class="reason">{escape(str(r.get("known_refutation") or ""))}</td>'
             f"<td>{escape(ledger_mod.fmt(round(float(secs), 2))) if isinstance(secs, (int, float)) and secs else ''}</td>"
-            f"<td class=\"repro\">{'<code>' + escape(str(r['repro'])) + '</code>' if r.get('repro') else ''}</td>"
             f"<td>{plot}</td></tr>")
     out.append("</tbody></table>")
 

@@ -50,9 +50,11 @@ class DatasetUnavailable(FileNotFoundError):
     """A dataset's files are not on disk (and were not downloaded)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
-    """One dataset held as tensors: X float (N x input_shape), y int64 labels in 0..num_classes-1."""
+    """One dataset held as tensors: X float (N x input_shape), y int64 labels in 0..num_classes-1.
+
+    Compared by identity (eq=False): tensors have no single truth value."""
 
     name: str
     X_train: torch.Tensor

@@ -279,7 +279,8 @@ def _claims() -> list[Claim]:
             metric="radius growth |w_T|/|w_0| and the radial share of the displacement",
             checks=(Check("radius_growth", ">", 1.0, "'the radius grows'"),
                     Check("radial_share", ">=", 0.5, "'primarily radially': the radial part is the larger part")),
-            control="SoftmaxRegression with strong weight decay: the radius shrinks",
+            control="SoftmaxRegression with strong weight decay (L2 0.1): the motion is not mostly radial",
+            measured_by="issue 3",
         ),
         Claim(
             id="C13", slug="optima_orthogonal", paper=FJ, section="Fig 2",
@@ -288,6 +289,7 @@ def _claims() -> list[Claim]:
             metric="max |cos| between independent optima",
             checks=(Check("max_abs_cos", "<=", 0.2, "'approximately orthogonal'"),),
             control="two points of one run (its optimum and a late checkpoint): cosine near 1",
+            measured_by="issue 3",
         ),
         Claim(
             id="C14", slug="tunnel_width_hyperparams", paper=FJ, section="§4.4, Fig 5",

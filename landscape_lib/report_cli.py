@@ -129,18 +129,32 @@ def installed_allure_version(root: Path = ROOT) -> str | None:
 
 
 def ensure_allure(npm: str, root: Path = ROOT) -> None:
-    """``npm ci`` (or ``npm install`` without a lockfile) when node_modules lacks the pinned allure."""
-    want = pinned_allure_version(root)
-    have = installed_allure_version(root)
-    if allure_cli(root).exists() and (want is None or have == want):
+    """``npm ci`` (or ``npm install`` without a lockfile) when node_modules lacks the pinned allure.
+
+    Serialised by a lock file, so parallel callers (xdist workers) do not install over each other.
+    """
+    import hashlib
+
+    from filelock import FileLock
+
+    def ready() -> bool:
+        want = pinned_allure_version(root)
+        return allure_cli(root).exists() and (want is None or installed_allure_version(root) == want)
+
+    if ready():
         return
-    cmd = [npm, "ci" if (root / "package-lock.json").exists() else "install", "--no-audit", "--no-fund",
-           "--loglevel=error"]
-    print(f"report: installing Allure {want or ''} from npm: {' '.join(cmd[1:])} (in {root})", flush=True)
-    env = {**os.environ, "npm_config_update_notifier": "false", "ADBLOCK": "1", "DISABLE_OPENCOLLECTIVE": "1"}
-    subprocess.run(cmd, cwd=root, check=True, env=env)
-    if not allure_cli(root).exists():
-        raise RuntimeError(f"npm finished but {allure_cli(root)} does not exist")
+    lock = Path(tempfile.gettempdir()) / f"landscape-claims-npm-{hashlib.sha1(str(root).encode()).hexdigest()[:12]}.lock"
+    with FileLock(str(lock), timeout=900):
+        if ready():
+            return
+        cmd = [npm, "ci" if (root / "package-lock.json").exists() else "install", "--no-audit", "--no-fund",
+               "--loglevel=error"]
+        print(f"report: installing Allure {pinned_allure_version(root) or ''} from npm: {' '.join(cmd[1:])} "
+              f"(in {root})", flush=True)
+        env = {**os.environ, "npm_config_update_notifier": "false", "ADBLOCK": "1", "DISABLE_OPENCOLLECTIVE": "1"}
+        subprocess.run(cmd, cwd=root, check=True, env=env)
+        if not allure_cli(root).exists():
+            raise RuntimeError(f"npm finished but {allure_cli(root)} does not exist")
 
 
 def results_fingerprint(results: Path) -> str:
@@ -177,8 +191,8 @@ def allure_config(output: Path, *, name: str, history: Path | None, variables: d
 def generate_allure(results: Path, output: Path, *, name: str, history: Path | None, variables: dict,
                     node: str, root: Path = ROOT, timeout: float = 600) -> Path:
     """Run Allure 3 into ``output`` (single file), strip and verify; returns ``output/index.html``."""
-    if output.exists():
-        shutil.rmtree(output)
+    for stale in ("index.html", "summary.json", "test-results.json"):  # never rmtree a user-given dir
+        (output / stale).unlink(missing_ok=True)
     append = True
     if history is not None:
         # one history point per pytest run: regenerating the report from the same results adds none

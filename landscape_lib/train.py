@@ -22,10 +22,11 @@ stopping criterion is the *full-batch training cross-entropy* (no L2 term, dropo
 current theta, checked before each update: a run stops at step t with reached_target=True when
 CE(theta_t) <= target_loss. The check is free for full-batch training without dropout (it is the
 forward pass of the step); with minibatches or dropout it costs a full-batch forward and is done
-every ``log_every`` steps; with a cyclic schedule it is done only at the end of each cycle.
+every ``log_every`` steps; with a cyclic schedule it is done only at the end of each cycle; and
+always after the last update.
 
 History (every ``log_every`` steps and at the end), with w the current and w0 the initial theta:
-step, lr, train_loss (full-batch CE), radius |w|, dist_from_init |w - w0|,
+step, lr (of the update taken at that step), train_loss (full-batch CE), radius |w|, dist_from_init |w - w0|,
 radial_share = (|w| - |w0|) / |w - w0|  (in [-1, 1]: the part of the displacement that changed
 the norm; 1 = purely outward, 0 at w = w0), and cos_disp_w = <w - w0, w> / (|w - w0| |w|).
 """
@@ -199,7 +200,7 @@ def config_hash(cfg: TrainConfig) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-@dataclass
+@dataclass(eq=False)
 class Optimum:
     """One trained network: flat parameters (CPU tensors), its metrics and how it got there.
 
@@ -255,9 +256,12 @@ class _Batches:
 
 
 _DATA_CACHE: dict = {}
+_DATA_CACHE_SIZE = 3
 
 
-def _data(cfg: TrainConfig, data: Dataset | None) -> Dataset:
+def dataset_for(cfg: TrainConfig, data: Dataset | None = None) -> Dataset:
+    """The dataset cfg trains on, on cfg's device and dtype: ``data`` if given, else cfg.dataset loaded
+    once per process (the last few are kept; treat the tensors as read-only)."""
     dev, dt = cfg.resolved_device(), cfg.torch_dtype()
     if data is not None:
         if not isinstance(data, Dataset):
@@ -265,10 +269,14 @@ def _data(cfg: TrainConfig, data: Dataset | None) -> Dataset:
         return data.to(dev, dt)
     key = (cfg.dataset, cfg.data_root, cfg.data_seed, str(dev), cfg.dtype)
     if key not in _DATA_CACHE:
-        _DATA_CACHE.clear()
+        while len(_DATA_CACHE) >= _DATA_CACHE_SIZE:
+            _DATA_CACHE.pop(next(iter(_DATA_CACHE)))
         _DATA_CACHE[key] = load_dataset(cfg.dataset, device=dev, data_root=cfg.data_root,
                                         seed=cfg.data_seed).to(dev, dt)
     return _DATA_CACHE[key]
+
+
+_data = dataset_for
 
 
 def init_model(cfg: TrainConfig, input_shape, num_classes: int, seed: int):
@@ -317,12 +325,15 @@ def _log(hist, t, lr, loss, geo):
         hist[k].append(v)
 
 
-def _should_check(cfg, t):
+def _should_check(cfg, t, last, cheap):
+    """Whether the stopping test runs before update t (cheap: the full-batch loss is already at hand)."""
     if cfg.target_loss is None:
         return False
+    if last:
+        return True
     if cfg.schedule == "cyclic":
         return t > 0 and t % cfg.cycle_steps == 0
-    return True
+    return cheap or t % cfg.log_every == 0
 
 
 def _finish(cfg, flat, ds, seed, theta, theta_init, steps, reached, hist, snaps, seconds) -> Optimum:
@@ -373,7 +384,7 @@ def train(cfg: TrainConfig, progress: Callable | None = None, data: Dataset | No
     for t in range(cfg.max_steps + 1):
         last = t == cfg.max_steps
         log = t % cfg.log_every == 0 or last
-        check = _should_check(cfg, t) or (last and cfg.target_loss is not None)
+        check = _should_check(cfg, t, last, reuse)
         idx = None if last else batches.next()
         ce = None
         if not last:
@@ -384,7 +395,7 @@ def train(cfg: TrainConfig, progress: Callable | None = None, data: Dataset | No
         full = None
         if reuse and ce is not None:
             full = ce.detach()
-        elif log or (check and (batches.full or t % cfg.log_every == 0 or last)):
+        elif log or check:
             with torch.no_grad():
                 full = flat.loss(theta.detach(), ds.X_train, ds.y_train)
         if full is not None:
@@ -394,8 +405,8 @@ def train(cfg: TrainConfig, progress: Callable | None = None, data: Dataset | No
             hit = check and fv <= cfg.target_loss
             if log or hit:
                 _log(hist, t, lr_at(cfg, t), fv, _geometry(theta.detach(), theta_init, r0))
-                if progress is not None:
-                    progress(t, cfg.max_steps, fv)
+            if progress is not None and (log or hit):
+                progress(t, cfg.max_steps, fv)
             if hit:
                 reached, steps = True, t
                 break
@@ -414,12 +425,14 @@ def train(cfg: TrainConfig, progress: Callable | None = None, data: Dataset | No
 
 
 def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
-               data: Dataset | None = None) -> list:
+               data: Dataset | None = None, vectorize: bool = True) -> list:
     """Train len(seeds) independent networks in one batched run (vmap over the stacked (K, D) thetas).
 
     Member k is exactly ``train(dataclasses.replace(cfg, seed=seeds[k]))`` up to float rounding
     (dropout masks excepted). Returns one Optimum per seed, in order; progress gets the largest
-    loss among the members still training.
+    loss among the members still training. vectorize=False computes the K gradients in a Python
+    loop instead of vmap (same numbers; the optimizer stays batched): on a CPU, where a step is
+    compute-bound, vmap over convolutions costs ~2x the loop (benchmarks/bench_train.py).
     """
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
@@ -450,8 +463,18 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
         obj = ce + 0.5 * cfg.l2 * th.pow(2).sum() if cfg.l2 else ce
         return obj, ce
 
-    grad_fn = vmap(grad(objective, has_aux=True), in_dims=(0, None if full_batch else 0, None if full_batch else 0),
-                   randomness="different" if use_dropout else "error")
+    if not isinstance(vectorize, bool):
+        raise ValueError(f"vectorize must be True or False, got {vectorize!r}")
+    if vectorize:
+        grad_fn = vmap(grad(objective, has_aux=True), in_dims=(0, None if full_batch else 0,
+                                                                None if full_batch else 0),
+                       randomness="different" if use_dropout else "error")
+    else:
+        one = grad(objective, has_aux=True)
+
+        def grad_fn(th, xb, yb):
+            outs = [one(th[j], xb if full_batch else xb[j], yb if full_batch else yb[j]) for j in range(th.shape[0])]
+            return torch.stack([o[0] for o in outs]), torch.stack([o[1] for o in outs])
 
     hists = [_new_history() for _ in seeds]
     snaps = [[] for _ in seeds]
@@ -462,7 +485,7 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
             break
         last = t == cfg.max_steps
         log = t % cfg.log_every == 0 or last
-        check = _should_check(cfg, t) or (last and cfg.target_loss is not None)
+        check = _should_check(cfg, t, last, reuse)
         a = torch.tensor(active, device=dev)
         th_a = thetas[a] if len(active) < K else thetas
         ce = g = None
@@ -485,7 +508,7 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
         full = None
         if reuse and ce is not None:
             full = ce_l
-        elif log or (check and (full_batch or t % cfg.log_every == 0 or last)):
+        elif log or check:
             with torch.no_grad():
                 full = flat.batched_loss(th_a, ds.X_train, ds.y_train).tolist()
         done = []
@@ -502,7 +525,7 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
                 if hit:
                     reached[k], steps[k] = True, t
                     done.append(j)
-            if progress is not None and log:
+            if progress is not None and (log or len(done) == len(active)):
                 progress(t, cfg.max_steps, max(full))
         if last:
             break

@@ -81,8 +81,12 @@ def _allure(outcome: Outcome, measured: dict, config: dict, plot, seconds: float
     c = outcome.claim
     try:
         allure.dynamic.title(f"{c.id} {'[control] ' if outcome.control else ''}{c.statement} [{outcome.case}]")
+        table = "| metric | measured | rule | | why |\n|---|---|---|---|---|\n" + "".join(
+            f"| {ch.metric} | {ledger.fmt(v)} | {ch.op} {ledger.fmt(ch.threshold)} | {'pass' if ok else '**FAIL**'} | "
+            f"{ch.why.replace('|', '/')} |\n" for ch, v, ok in outcome.rows)
         allure.dynamic.description(
             f"**{c.paper}**, {c.section}\n\n> {c.quote}\n\n**Rule:** {c.rule}\n\n"
+            f"**Measured ({outcome.verdict}):**\n\n{table}\n\n"
             f"{'**Negative control:** ' + c.control if outcome.control else ''}\n\n"
             f"{('**Definitions:** ' + c.definitions) if c.definitions else ''}")
         allure.dynamic.label("claim", c.id)
@@ -96,7 +100,9 @@ def _allure(outcome: Outcome, measured: dict, config: dict, plot, seconds: float
             allure.dynamic.parameter(str(k), str(v))
         rows = "".join(f"<tr><td>{ch.metric}</td><td>{ledger.fmt(v)}</td><td>{ch.op} {ledger.fmt(ch.threshold)}</td>"
                        f"<td>{'pass' if ok else 'FAIL'}</td><td>{ch.why}</td></tr>" for ch, v, ok in outcome.rows)
-        html = (f"<h3>{c.id}: {outcome.verdict}</h3><table border=1 cellpadding=4><tr><th>metric</th><th>measured"
+        html = ("<style>body,table{font-family:sans-serif;font-size:13px}td,th{border:1px solid #ccc;padding:4px}"
+                "table{border-collapse:collapse}</style>"
+                f"<h3>{c.id}: {outcome.verdict}</h3><table border=1 cellpadding=4><tr><th>metric</th><th>measured"
                 f"</th><th>threshold</th><th></th><th>why this threshold</th></tr>{rows}</table>")
         allure.attach(html, name="measured vs threshold", attachment_type=allure.attachment_type.HTML)
         allure.attach(json.dumps({"claim": c.id, "case": outcome.case, "verdict": outcome.verdict,

@@ -173,7 +173,8 @@ def factory_module(tmp_path, monkeypatch):
         from landscape_lib.data import Dataset
 
         def tup():
-            return torch.randn(8, 3), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), torch.randn(4, 3), torch.tensor([0, 1, 2, 2])
+            return (torch.randn(8, 3), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]),
+                    torch.randn(4, 3), torch.tensor([0, 1, 2, 2]))
 
         def seeded(seed):
             g = torch.Generator().manual_seed(seed)
@@ -187,7 +188,8 @@ def factory_module(tmp_path, monkeypatch):
             return torch.randn(4, 2), torch.tensor([0., 1., 0., 1.]), torch.randn(2, 2), torch.tensor([0, 1])
 
         def int_x():
-            return torch.ones(4, 2, dtype=torch.int64), torch.tensor([0, 1, 0, 1]), torch.randn(2, 2), torch.tensor([0, 1])
+            return (torch.ones(4, 2, dtype=torch.int64), torch.tensor([0, 1, 0, 1]),
+                    torch.randn(2, 2), torch.tensor([0, 1]))
 
         def mismatch():
             return torch.randn(5, 2), torch.tensor([0, 1, 0, 1]), torch.randn(2, 2), torch.tensor([0, 1])

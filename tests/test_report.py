@@ -285,3 +285,12 @@ def test_recorded_environment_merges_processes(tmp_path, monkeypatch):
                                                            "sizes": '{"toy": 20}'}
     allure_meta.reset_environment(tmp_path)
     assert allure_meta.collected_environment(tmp_path) == {}
+
+
+def test_clean_results_removes_only_allure_files(tmp_path):
+    for name in ("a-result.json", "b-container.json", "c-attachment.png", "categories.json",
+                 "environment.properties", "keep.txt"):
+        (tmp_path / name).write_text("x")
+    assert allure_meta.clean_results(tmp_path) == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+    assert allure_meta.clean_results(tmp_path / "missing") == 0

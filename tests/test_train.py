@@ -60,8 +60,10 @@ def test_batched_equals_sequential(small, opts):
     cfg = TrainConfig(dtype="float64", max_steps=steps, target_loss=None, log_every=10, hidden=(16,), **opts)
     seeds = [3, 5, 8]
     batched = train_many(cfg, seeds, data=small)
-    for s, b in zip(seeds, batched):
+    looped = train_many(cfg, seeds, data=small, vectorize=False)
+    for s, b, c in zip(seeds, batched, looped):
         _same(train(dataclasses.replace(cfg, seed=s), data=small), b)
+        _same(b, c)
         assert b.cfg.seed == s and b.steps == steps and not b.reached_target
     assert not torch.allclose(batched[0].theta, batched[1].theta)  # independent members
 
@@ -88,6 +90,16 @@ def test_stopping_is_at_first_step_below_target(small):
     first = next(i for i, v in enumerate(losses) if v <= 0.05)
     assert o.steps == first and o.reached_target
     assert o.history["train_loss"] == pytest.approx(losses[:first + 1], abs=1e-12)
+
+
+def test_cyclic_checks_target_at_cycle_ends(small):
+    cfg = TrainConfig(dtype="float64", max_steps=100, target_loss=1.0, hidden=(16,), batch_size=50,
+                      schedule="cyclic", cycle_steps=20, log_every=7)
+    o = train(cfg, data=small)
+    assert o.reached_target and o.steps % 20 == 0 and o.steps % 7 != 0
+    assert len(o.snapshots) == o.steps // 20 and torch.equal(o.snapshots[-1], o.theta)
+    assert o.history["step"][-1] == o.steps and o.history["train_loss"][-1] <= 1.0
+    _same(o, train_many(cfg, [0], data=small)[0])
 
 
 def test_optimum_contents(small):
@@ -193,3 +205,14 @@ def test_bench_quick_runs():
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "K=1" in out.stdout and "K=4" in out.stdout and "K=8" in out.stdout and "ratio" in out.stdout
+
+
+def test_dataset_for_caches_and_casts(small):
+    from landscape_lib.train import dataset_for
+
+    cfg = TrainConfig(dataset="gaussians", dtype="float64")
+    a, b = dataset_for(cfg), dataset_for(cfg)
+    assert a is b and a.X_train.dtype == torch.float64 and a.y_train.dtype == torch.int64
+    assert dataset_for(cfg, small).X_train.dtype == torch.float64
+    with pytest.raises(ValueError, match="data must be a landscape_lib.data.Dataset"):
+        dataset_for(cfg, (1, 2))

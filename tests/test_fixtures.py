@@ -1,0 +1,112 @@
+"""The trained-optima plugin: xdist workers train an entry once; a killed run leaves no valid entry."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WORKER_TESTS = textwrap.dedent('''
+    import os
+    import landscape_lib.train as T
+    from landscape_lib.train import TrainConfig
+
+    _orig = T.train_many
+
+    def _counting(*a, **k):
+        with open(os.environ["COUNTER"], "a") as fh:
+            fh.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}\\n")
+        return _orig(*a, **k)
+
+    T.train_many = _counting
+    CFG = TrainConfig(max_steps=30, target_loss=None)
+
+    def _check(optima):
+        ops = optima(CFG, k=2)
+        assert len(ops) == 2 and ops[0].steps == 30
+
+    def test_a(optima): _check(optima)
+    def test_b(optima): _check(optima)
+    def test_c(optima): _check(optima)
+    def test_d(optima): _check(optima)
+''')
+
+
+def _env(tmp_path):
+    return {**os.environ, "COUNTER": str(tmp_path / "counter.txt"), "PYTHONPATH": str(ROOT),
+            "LANDSCAPE_THREADS": "1"}
+
+
+def test_two_xdist_workers_train_the_same_optima_once(tmp_path):
+    (tmp_path / "test_workers.py").write_text(WORKER_TESTS)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "fixtures.plugin", "-p", "no:cacheprovider", "-n", "2",
+           "--noconftest", "--rootdir", str(tmp_path), "-c", os.devnull, "--cache-dir", str(tmp_path / "cache"),
+           str(tmp_path / "test_workers.py")]
+    out = subprocess.run(cmd, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "4 passed" in out.stdout
+    lines = (tmp_path / "counter.txt").read_text().split()
+    assert len(lines) == 1, f"trained {len(lines)} times: {lines}"
+    # a second session takes them from the cache
+    out = subprocess.run(cmd, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and len((tmp_path / "counter.txt").read_text().split()) == 1
+
+
+KILLED = textwrap.dedent('''
+    import sys
+    from landscape_lib.cache import Cache
+    from landscape_lib.train import TrainConfig, train_many
+
+    cfg = TrainConfig(max_steps=10**6, target_loss=None)
+
+    def build():
+        print("training", flush=True)
+        return train_many(cfg, [0, 1])
+
+    Cache(sys.argv[1]).get_or_build("optima-killed", build)
+''')
+
+
+def test_run_killed_mid_training_leaves_no_valid_entry(tmp_path):
+    from landscape_lib.cache import Cache
+
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "cache")], env=_env(tmp_path),
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "training"
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    cache = Cache(tmp_path / "cache")
+    assert cache.entries() == []
+    value, hit = cache.get_or_build("optima-killed", lambda: "rebuilt")
+    assert (value, hit) == ("rebuilt", False)
+
+
+def test_nan_training_writes_no_entry(tmp_path):
+    from landscape_lib.cache import Cache
+    from landscape_lib.train import TrainConfig, TrainingDiverged, train
+
+    cache = Cache(tmp_path)
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        cache.get_or_build("optima-nan", lambda: train(TrainConfig(optimizer="sgd", lr=1e30, momentum=0.0, max_steps=20,
+                                                                      target_loss=None, activation="relu")))
+    assert cache.entries() == []
+
+
+def test_tier_spec_and_bad_input():
+    from fixtures.plugin import tier_spec_for
+
+    quick = tier_spec_for("quick")
+    assert list(quick.configs) == ["mlp-digits"] and quick.k == 4
+    assert set(tier_spec_for("full").configs) == {"mlp-digits", "cnn-digits", "cnn-mnist5k"}
+    assert list(tier_spec_for("quick", model="my.pkg:net").configs) == ["my.pkg:net-digits"]
+    with pytest.raises(ValueError, match="tier must be one of"):
+        tier_spec_for("huge")
