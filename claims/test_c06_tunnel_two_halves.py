@@ -27,3 +27,21 @@ def test_C6_control_random_deviations():
     V = torch.randn(9, 1000, generator=g, dtype=torch.float64)
     m = cn.halves_alignment(cn.cosine_matrix(V))
     verdict.check("C6", "random-vectors-D1000", m, control=True, config={"vectors": 9, "D": 1000})
+
+
+PAIRS = [(0, 1), (1, 2), (2, 3)]
+
+
+@pytest.mark.claim("C6")
+@pytest.mark.real
+@pytest.mark.parametrize("nodes", ["budget", "loss-matched"])
+@pytest.mark.parametrize("pair", PAIRS, ids=[f"pair{a}-{b}" for a, b in PAIRS])
+def test_C6_tunnel_two_halves_real(net, pair, nodes, optima, problem, tunnel, request):
+    from landscape_lib import real_experiments as rx
+
+    ops = optima(net)
+    path = tunnel(net, *pair, nodes)
+    m = rx.tunnel_metrics(problem(net), ops[pair[0]].theta, ops[pair[1]].theta, path)
+    fig = report.cosine_matrix(m["_cos"], title=f"C6 {net} optima {pair} ({nodes}): cos(deviations)")
+    verdict.check("C6", request.node.callspec.id, m, plot=fig,
+                  config={"net": net, "pair": str(pair), "nodes": nodes, "interior nodes": len(path.nodes) - 2})

@@ -30,3 +30,60 @@ def test_C8_control_path_inside_one_wedge(count):
     m = tx.tunnel_count_profile(WedgeLandscape(100, 80), 0, "intersection", count, same_wedge=True)
     verdict.check("C8", f"toy-D100-n80-one-wedge-{count}", m, control=True,
                   config={"D": 100, "n": 80, "wedges": "one", "count": count})
+
+
+PAIRS = [(0, 1), (1, 2), (2, 3)]
+_PROFILES: dict = {}
+
+
+def _profile(net, pair, problem, tunnel):
+    from landscape_lib import real_experiments as rx
+
+    if (net, pair) not in _PROFILES:
+        _PROFILES[(net, pair)] = rx.short_direction_profile(problem(net), tunnel(net, *pair, "budget"))
+    return _PROFILES[(net, pair)]
+
+
+@pytest.mark.claim("C8")
+@pytest.mark.real
+@pytest.mark.parametrize("pair", PAIRS, ids=[f"pair{a}-{b}" for a, b in PAIRS])
+def test_C8_tunnel_short_dirs_real(net, pair, problem, tunnel, request):
+    """Counts at 5 points of the tunnel; threshold 0.1 x the endpoints' mean top eigenvalue (declared),
+    0.05 and 0.01 reported beside it."""
+    m = _profile(net, pair, problem, tunnel)
+    fig = report.count_profile(m["_t"], m["_counts"], title=f"C8 {net} optima {pair}: short directions along the tunnel")
+    verdict.check("C8", request.node.callspec.id, m, plot=fig,
+                  config={"net": net, "pair": str(pair), "threshold": "0.1 x mean top eigenvalue at the endpoints",
+                          "points": 5, "tunnel": "budget"})
+
+
+@pytest.mark.claim("C8")
+@pytest.mark.real
+def test_C8_tunnel_short_dirs_pooled(net, problem, tunnel, request):
+    """Over all pairs: the mean middle excess must exceed its spread (mid_excess = mean - std)."""
+    import statistics
+
+    ex = [_profile(net, p, problem, tunnel)["mid_excess"] for p in PAIRS]
+    m = {"mid_excess": statistics.mean(ex) - statistics.stdev(ex), "mean_excess": statistics.mean(ex),
+         "spread": statistics.stdev(ex), "per_pair": str(ex)}
+    fig = report.bars([f"pair {p}" for p in PAIRS], ex, ylabel="middle count - endpoints' mean",
+                      title=f"C8 {net}: excess at the middle, per pair")
+    verdict.check("C8", request.node.callspec.id + "-pooled", m, plot=fig,
+                  config={"net": net, "pairs": str(PAIRS), "rule": "mean excess - its std over pairs > 0"})
+
+
+@pytest.mark.claim("C8")
+@pytest.mark.real
+@pytest.mark.control
+def test_C8_control_path_within_one_basin(net, tier_spec, trajectory, problem):
+    """A straight path between two points of one run (train CE 1e-2 and 1e-3): one basin, no peak."""
+    import dataclasses
+
+    from landscape_lib import connectors as cn, real_experiments as rx
+
+    cfg = tier_spec.configs[net]
+    prob = problem(net)
+    A = prob.theta(trajectory(dataclasses.replace(cfg, target_loss=1e-2)).theta)
+    B = prob.theta(trajectory(cfg).theta)
+    m = rx.short_direction_profile(prob, cn.straight(prob.train_losses, A, B, k=4))
+    verdict.check("C8", f"{net}-same-run", m, control=True, config={"net": net, "path": "straight, one run"})

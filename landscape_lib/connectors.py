@@ -60,13 +60,15 @@ def barrier(path_loss: torch.Tensor, endpoint_losses) -> float:
 
 @dataclass(frozen=True)
 class TunnelConfig:
-    """k segments (k - 1 optimized interior nodes), Adam steps per node, refinement rounds."""
+    """k segments (k - 1 optimized interior nodes), Adam steps per node, refinement rounds, and an
+    optional per-node stopping loss (``target``; None = the full step budget)."""
 
     k: int = 10
     steps: int = 500
     lr: float = 1e-2
     refine: int = 0
     per_piece: int = 8
+    target: float | None = None
 
     def __post_init__(self) -> None:
         if self.k < 2:
@@ -95,12 +97,15 @@ class Path:
         return float(self.loss.max())
 
 
-def optimize_constrained(loss_fn: LossFn, X0: torch.Tensor, U: torch.Tensor, steps: int, lr: float) -> torch.Tensor:
+def optimize_constrained(loss_fn: LossFn, X0: torch.Tensor, U: torch.Tensor, steps: int, lr: float,
+                         target: float | None = None) -> torch.Tensor:
     """Minimize ``loss_fn`` from each row of X0 (K, D) keeping X - X0 orthogonal to the rows of U (m, D).
 
     U must have orthonormal rows. The gradient is projected, g <- g - U^T (U g), and the position is
     re-projected after every Adam step, so the drift out of the affine subspace stays at round-off.
-    Returns the point with the lowest loss seen for each row.
+    With ``target`` a row stops (is frozen) at the first point whose loss is <= target: nodes are
+    then loss-matched to the optima rather than optimized for a fixed budget.
+    Returns, per row, the frozen point or else the point with the lowest loss seen.
     """
     X0 = X0.detach()
     X = X0.clone().requires_grad_(True)
@@ -111,12 +116,17 @@ def optimize_constrained(loss_fn: LossFn, X0: torch.Tensor, U: torch.Tensor, ste
 
     best = torch.full((X0.shape[0],), float("inf"), dtype=X0.dtype, device=X0.device)
     best_X = X0.clone()
+    done = torch.zeros(X0.shape[0], dtype=torch.bool, device=X0.device)
     for _ in range(steps + 1):
         loss = loss_fn(X)
         with torch.no_grad():
-            better = loss.detach() < best
+            better = (loss.detach() < best) & ~done
             best = torch.where(better, loss.detach(), best)
             best_X[better] = X.detach()[better]
+            if target is not None:
+                done |= best <= target
+                if bool(done.all()):
+                    break
         if _ == steps:
             break
         opt.zero_grad()
@@ -126,6 +136,7 @@ def optimize_constrained(loss_fn: LossFn, X0: torch.Tensor, U: torch.Tensor, ste
         opt.step()
         with torch.no_grad():
             X.copy_(X0 + proj(X - X0))
+            X[done] = best_X[done]
     return best_X
 
 
@@ -136,7 +147,7 @@ def tunnel(loss_fn: LossFn, A: torch.Tensor, B: torch.Tensor, cfg: TunnelConfig 
     U = u.unsqueeze(0)
     t = torch.linspace(0, 1, cfg.k + 1, dtype=A.dtype, device=A.device)
     X0 = linear_path(A, B, t[1:-1])
-    X = optimize_constrained(loss_fn, X0, U, cfg.steps, cfg.lr)
+    X = optimize_constrained(loss_fn, X0, U, cfg.steps, cfg.lr, cfg.target)
     nodes = torch.cat([A.unsqueeze(0), X, B.unsqueeze(0)])
     node_t = t
     history = {"max_loss_before_refine": None}
@@ -145,7 +156,7 @@ def tunnel(loss_fn: LossFn, A: torch.Tensor, B: torch.Tensor, cfg: TunnelConfig 
     for _ in range(cfg.refine):
         piece = int(torch.bucketize(T[int(L.argmax())], node_t, right=True).clamp(1, len(node_t) - 1)) - 1
         mid = 0.5 * (nodes[piece] + nodes[piece + 1])
-        new = optimize_constrained(loss_fn, mid.unsqueeze(0), U, cfg.steps, cfg.lr)
+        new = optimize_constrained(loss_fn, mid.unsqueeze(0), U, cfg.steps, cfg.lr, cfg.target)
         nodes = torch.cat([nodes[: piece + 1], new, nodes[piece + 1:]])
         node_t = torch.cat([node_t[: piece + 1], 0.5 * (node_t[piece:piece + 1] + node_t[piece + 1:piece + 2]),
                             node_t[piece + 1:]])
@@ -214,6 +225,7 @@ class ConnectorConfig:
     steps: int = 500
     lr: float = 1e-2
     per_piece: int = 8
+    target: float | None = None
 
 
 @dataclass
@@ -246,7 +258,7 @@ def m_connector(loss_fn: LossFn, optima: torch.Tensor, cfg: ConnectorConfig = Co
     m = optima.shape[0] - 1
     U = simplex_basis(optima)
     c = optima.mean(0)
-    mid = optimize_constrained(loss_fn, c.unsqueeze(0), U, cfg.steps, cfg.lr)[0]
+    mid = optimize_constrained(loss_fn, c.unsqueeze(0), U, cfg.steps, cfg.lr, cfg.target)[0]
     with torch.no_grad():
         cl, ml = float(loss_fn(c.unsqueeze(0))[0]), float(loss_fn(mid.unsqueeze(0))[0])
         pieces = []

@@ -143,6 +143,7 @@ def _claims() -> list[Claim]:
             metric="ratio = max(d90, count) / min(d90, count)",
             checks=(Check("ratio", "<=", 2.0, "'very similar' (300 vs 300): within a factor of 2"),),
             control="SoftmaxRegression (convex): its d90 and count are unrelated to any wedge structure",
+            measured_by="issue 5",
         ),
         Claim(
             id="C4", slug="linear_path_wall", paper=FJ, section="§2, §3.1, Fig 1",
@@ -175,7 +176,7 @@ def _claims() -> list[Claim]:
                            "straight line's 0.54-0.70). The zero-loss path through the wedges' intersection exists "
                            "(path=intersection holds: 1.02-1.15x)"),
             ),
-            measured_by="issue 2 (toy)",
+            measured_by="issue 2 (toy), issue 5 (real)",
         ),
         Claim(
             id="C6", slug="tunnel_two_halves", paper=FJ, section="Fig 3 middle, §3.1",
@@ -192,7 +193,7 @@ def _claims() -> list[Claim]:
                 Refutation("toy-*-intersection", "the path A -> X -> B has one kink, so every deviation is a multiple "
                            "of X's: within 1.0 but across 1.0 > 0.2 (the halves are aligned, not orthogonal)"),
             ),
-            measured_by="issue 2 (toy)",
+            measured_by="issue 2 (toy), issue 5 (real)",
         ),
         Claim(
             id="C7", slug="labels_switch_midpoint", paper=FJ, section="Fig 3 right; rebuttal R5 2)",
@@ -202,6 +203,7 @@ def _claims() -> list[Claim]:
             metric="t at which agreement with B first exceeds agreement with A, on inputs where A and B disagree",
             checks=(Check("crossing_t_dev", "<=", 1 / 6, "'the middle': crossing within the middle third"),),
             control="a tunnel between two points of the same basin: nothing to switch",
+            measured_by="issue 5",
         ),
         Claim(
             id="C8", slug="tunnel_short_dirs", paper=FJ, section="§3.1, Fig 4 left",
@@ -222,7 +224,7 @@ def _claims() -> list[Claim]:
                 Refutation("toy-*-paper-pinned", "the §4.2 tunnel's nodes each sit on one wedge: pinned count "
                            "D-n at every node (20 / 100), no peak"),
             ),
-            measured_by="issue 2 (toy)",
+            measured_by="issue 2 (toy), issue 5 (real)",
         ),
         Claim(
             id="C9", slug="m_connectors_exist", paper=FJ, section="§4.3",
@@ -233,6 +235,7 @@ def _claims() -> list[Claim]:
             checks=(Check("connector_ratio", "<=", 5.0, "'low loss' as for tunnels (C5)"),
                     Check("centroid_fraction", "<=", 0.1, "far below the un-optimized centroid")),
             control="the un-optimized centroid fails the same rule",
+            measured_by="issue 5",
         ),
         Claim(
             id="C10", slug="m_connector_short_dirs", paper=FJ, section="§4.3, Fig 4 middle; rebuttal R5 1)",
@@ -251,7 +254,7 @@ def _claims() -> list[Claim]:
                 Refutation("toy-*-paper-pinned", "the optimized centroid lands on a single wedge (loss ~1e-3): "
                            "count D-n at every m (spearman 0, growth 0)"),
             ),
-            measured_by="issue 2 (toy)",
+            measured_by="issue 2 (toy), issue 5 (real)",
         ),
         Claim(
             id="C11", slug="radial_tunnel_isotropic", paper=FJ, section="§3.3",
@@ -307,6 +310,7 @@ def _claims() -> list[Claim]:
             metric="count(low lr) - count(high lr)",
             checks=(Check("count_drop", ">", 0, "Fig 4 right: fewer short directions at higher lr"),),
             control="SoftmaxRegression: the Hessian does not depend on the path",
+            measured_by="issue 5",
         ),
         Claim(
             id="C16", slug="swa_wedges", paper=FJ, section="§4.5, Fig 6; rebuttal R5 3)",

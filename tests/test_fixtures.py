@@ -105,7 +105,7 @@ def test_tier_spec_and_bad_input():
     from fixtures.plugin import tier_spec_for
 
     quick = tier_spec_for("quick")
-    assert list(quick.configs) == ["mlp-digits"] and quick.k == 4
+    assert list(quick.configs) == ["mlp-digits"] and quick.k == 5
     assert set(tier_spec_for("full").configs) == {"mlp-digits", "cnn-digits", "cnn-mnist5k"}
     assert list(tier_spec_for("quick", model="my.pkg:net").configs) == ["my.pkg:net-digits"]
     with pytest.raises(ValueError, match="tier must be one of"):

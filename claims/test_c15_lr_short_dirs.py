@@ -1,0 +1,39 @@
+"""C15 (Fig 4 right): a higher learning rate gives fewer short directions at the optimum."""
+
+import dataclasses
+
+import pytest
+
+from landscape_lib import real_experiments as rx, report, verdict
+
+LOW, HIGH = 3e-3, 3e-2
+
+
+def _pair(tier_spec, optima, label, seed):
+    base = {**tier_spec.configs, **tier_spec.controls}[label]
+    low = optima(dataclasses.replace(base, lr=LOW), k=2)[seed]
+    high = optima(dataclasses.replace(base, lr=HIGH), k=2)[seed]
+    return low, high
+
+
+@pytest.mark.claim("C15")
+@pytest.mark.real
+@pytest.mark.parametrize("threshold", ["shared", "own"])
+@pytest.mark.parametrize("seed", [0, 1], ids=["seed0", "seed1"])
+def test_C15_lr_short_dirs(net, seed, threshold, tier_spec, optima, problem, request):
+    low, high = _pair(tier_spec, optima, net, seed)
+    m = rx.lr_counts(problem(net), low.theta, high.theta, threshold)
+    fig = report.bars([f"lr {LOW:g}", f"lr {HIGH:g}"], [m["count_low_lr"], m["count_high_lr"]],
+                      ylabel="short directions at the optimum", title=f"C15 {net} seed {seed} ({threshold} threshold)")
+    verdict.check("C15", request.node.callspec.id, m, plot=fig,
+                  config={"net": net, "seed": seed, "lr": f"{LOW:g} vs {HIGH:g}", "threshold": threshold,
+                          "optima": "Adam to train CE 1e-3"})
+
+
+@pytest.mark.claim("C15")
+@pytest.mark.real
+@pytest.mark.control
+def test_C15_control_softmax_regression(tier_spec, optima, problem):
+    low, high = _pair(tier_spec, optima, "softmax-digits", 0)
+    m = rx.lr_counts(problem("softmax-digits"), low.theta, high.theta, "shared")
+    verdict.check("C15", "softmax-digits-seed0", m, control=True, config={"net": "softmax-digits"})

@@ -1,0 +1,219 @@
+"""The paper's experiments on trained networks (§4.2-§4.4), each returning the numbers a claim is
+decided on (plus arrays for plots under keys starting with "_").
+
+Every function takes a ``Problem`` (model + data as functions of theta) and flat optima. Definitions
+that a verdict hinges on are parameters, measured side by side by the claim tests:
+
+* tunnel nodes: ``nodes="budget"`` (the paper's "minimize the training loss": a fixed Adam budget) or
+  ``"loss-matched"`` (each node stops at the endpoints' loss level, like the optima themselves);
+* the short-direction threshold: ``fraction`` x the mean top Hessian eigenvalue at the endpoint
+  optima (``curvature.ShortDirectionThreshold``; declared fraction 0.1), the same all along a path;
+* label switching: on test inputs, noised test inputs or Gaussian inputs where the optima disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from . import connectors as cn
+from . import curvature as cv
+from .problem import Problem
+from .toy_experiments import spearman
+
+NODE_DEFINITIONS = ("budget", "loss-matched")
+FRACTIONS = (0.1, 0.05, 0.01)
+DECLARED_FRACTION = 0.1
+MIN_DISAGREEMENTS = 10
+
+
+@dataclass(frozen=True)
+class PathConfig:
+    """How tunnels and connectors are built on real networks (Adam on the training loss, §4.2)."""
+
+    k: int = 10
+    steps: int = 1000
+    lr: float = 1e-2
+    refine: int = 2
+    per_piece: int = 4
+
+
+def build_tunnel(problem: Problem, A: torch.Tensor, B: torch.Tensor, nodes: str = "budget",
+                 cfg: PathConfig = PathConfig()) -> cn.Path:
+    """The §4.2 tunnel between optima A and B on the full-batch training loss."""
+    if nodes not in NODE_DEFINITIONS:
+        raise ValueError(f"nodes must be one of {NODE_DEFINITIONS}, got {nodes!r}")
+    A, B = problem.theta(A), problem.theta(B)
+    target = None
+    if nodes == "loss-matched":
+        target = float(problem.train_losses(torch.stack([A, B])).mean())
+    return cn.tunnel(problem.train_losses, A, B, cn.TunnelConfig(k=cfg.k, steps=cfg.steps, lr=cfg.lr,
+                                                                   refine=cfg.refine, per_piece=cfg.per_piece,
+                                                                   target=target))
+
+
+def tunnel_metrics(problem: Problem, A: torch.Tensor, B: torch.Tensor, path: cn.Path) -> dict:
+    """C5 and C6 numbers: loss along the tunnel vs the straight line, and the deviations' halves."""
+    A, B = problem.theta(A), problem.theta(B)
+    line = cn.straight(problem.train_losses, A, B, k=len(path.nodes) - 1, per_piece=4)
+    ends = 0.5 * float(path.loss[0] + path.loss[-1])
+    C = cn.cosine_matrix(cn.deviations(path, A, B))
+    halves = cn.halves_alignment(C)
+    return {"tunnel_ratio": path.max_loss / ends, "wall_fraction": path.max_loss / line.max_loss,
+            "endpoint_loss": ends, "tunnel_max": path.max_loss, "line_max": line.max_loss,
+            "max_before_refine": path.history.get("max_loss_before_refine"),
+            "max_after_refine": path.history.get("max_loss_after_refine"), "drift": path.drift,
+            "nodes": len(path.nodes), **halves,
+            "_line": (line.t.tolist(), line.loss.tolist()), "_path": (path.t.tolist(), path.loss.tolist()),
+            "_cos": C.tolist()}
+
+
+def path_points(path: cn.Path, per_piece: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points along the pieces of a path (per_piece per piece, plus the last node) and their t."""
+    s = torch.linspace(0, 1, per_piece + 1, dtype=path.nodes.dtype, device=path.nodes.device)[:-1]
+    pts, ts = [], []
+    for i in range(len(path.nodes) - 1):
+        pts.append(path.nodes[i] + s.unsqueeze(1) * (path.nodes[i + 1] - path.nodes[i]))
+        ts.append(path.node_t[i] + s * (path.node_t[i + 1] - path.node_t[i]))
+    return torch.cat(pts + [path.nodes[-1:]]), torch.cat(ts + [path.node_t[-1:]])
+
+
+def probe_inputs(problem: Problem, kind: str, n: int = 2000, seed: int = 0) -> torch.Tensor:
+    """Inputs on which to compare predictions: "test", "noised" (test + N(0, 1) per standardized
+    feature) or "gaussian" (N(0, 1) images of the input shape)."""
+    X = problem.data.X_test
+    g = torch.Generator().manual_seed(seed)
+    if kind == "test":
+        return X
+    if kind == "noised":
+        reps = -(-n // len(X))
+        Xr = X.repeat((reps,) + (1,) * (X.ndim - 1))[:n]
+        return Xr + torch.randn(Xr.shape, generator=g).to(Xr)
+    if kind == "gaussian":
+        return torch.randn((n,) + tuple(X.shape[1:]), generator=g).to(X)
+    raise ValueError(f"inputs must be 'test', 'noised' or 'gaussian', got {kind!r}")
+
+
+def _switch(preds: torch.Tensor, ts: torch.Tensor, mask: torch.Tensor) -> tuple[float, list, list]:
+    pa, pb = preds[0][mask], preds[-1][mask]
+    agree_a = (preds[:, mask] == pa).double().mean(1)
+    agree_b = (preds[:, mask] == pb).double().mean(1)
+    cross = ts[int(torch.nonzero(agree_b >= agree_a)[0])]
+    return float(cross), agree_a.tolist(), agree_b.tolist()
+
+
+def label_switch(problem: Problem, path: cn.Path, inputs: str, seed: int = 0) -> dict:
+    """C7: where along the tunnel the predictions switch from A's to B's, on inputs where A and B
+    disagree; also along the straight line. crossing_t_dev = |t_cross - 1/2| (1/2 when fewer than
+    MIN_DISAGREEMENTS inputs disagree: nothing to switch)."""
+    X = probe_inputs(problem, inputs, seed=seed)
+    pts, ts = path_points(path)
+    with torch.no_grad():
+        preds = problem.logits(pts, X).argmax(-1)
+    mask = preds[0] != preds[-1]
+    n = int(mask.sum())
+    out = {"disagreements": n, "inputs": len(X)}
+    if n < MIN_DISAGREEMENTS:
+        return {**out, "crossing_t_dev": 0.5, "crossing_t": float("nan"), "_t": ts.tolist(), "_a": [], "_b": []}
+    cross, a, b = _switch(preds, ts, mask)
+    lt = torch.linspace(0, 1, len(ts), dtype=path.nodes.dtype)
+    line = cn.linear_path(path.nodes[0], path.nodes[-1], lt)
+    with torch.no_grad():
+        lpreds = problem.logits(line, X).argmax(-1)
+    lcross, la, lb = _switch(lpreds, lt, mask)
+    jump = float((torch.tensor(b).diff().abs()).max())
+    return {**out, "crossing_t": cross, "crossing_t_dev": abs(cross - 0.5), "line_crossing_t": lcross,
+            "max_jump_tunnel": jump, "max_jump_line": float(torch.tensor(lb).diff().abs().max()),
+            "_t": ts.tolist(), "_a": a, "_b": b, "_lt": lt.tolist(), "_la": la, "_lb": lb}
+
+
+def short_direction_profile(problem: Problem, path: cn.Path, points: int = 5, k_max: int = 600) -> dict:
+    """C8: short-direction counts at ``points`` nodes spread along the tunnel, for FRACTIONS of the
+    endpoints' mean top eigenvalue (the same absolute threshold along the path)."""
+    idx = torch.linspace(0, len(path.nodes) - 1, points).round().long().unique()
+    thetas = [path.nodes[i] for i in idx]
+    prof = cv.count_profile(problem.train_loss, thetas, fractions=FRACTIONS, k_max=k_max)
+    counts = prof.counts.double()
+    mid = len(thetas) // 2
+    j = FRACTIONS.index(DECLARED_FRACTION)
+    excess = {fr: float(counts[mid, i] - 0.5 * (counts[0, i] + counts[-1, i])) for i, fr in enumerate(FRACTIONS)}
+    return {"mid_excess": excess[DECLARED_FRACTION], "mid_count": int(counts[mid, j]),
+            "endpoint_count": float(0.5 * (counts[0, j] + counts[-1, j])),
+            "threshold": prof.thresholds[j].value, "top_endpoints": prof.thresholds[j].reference_top,
+            **{f"mid_excess_f{fr:g}": v for fr, v in excess.items()},
+            "_t": [float(path.node_t[i]) for i in idx],
+            "_counts": {f"{fr:g} x top": counts[:, i].tolist() for i, fr in enumerate(FRACTIONS)}}
+
+
+def m_connector_metrics(problem: Problem, optima: torch.Tensor, nodes: str = "budget",
+                        cfg: PathConfig = PathConfig()) -> tuple[dict, cn.MConnector]:
+    """C9: the optimized middle of the m-connector between the rows of ``optima`` (m + 1 of them)."""
+    if nodes not in NODE_DEFINITIONS:
+        raise ValueError(f"nodes must be one of {NODE_DEFINITIONS}, got {nodes!r}")
+    O = problem.theta(optima)
+    ends = float(problem.train_losses(O).mean())
+    mc = cn.m_connector(problem.train_losses, O, cn.ConnectorConfig(
+        steps=cfg.steps, lr=cfg.lr, per_piece=cfg.per_piece, target=ends if nodes == "loss-matched" else None))
+    worst = max(mc.middle_loss, mc.max_piece_loss)
+    return ({"connector_ratio": worst / ends, "centroid_fraction": worst / mc.centroid_loss, "m": mc.m,
+             "endpoint_loss": ends, "middle_loss": mc.middle_loss, "max_piece_loss": mc.max_piece_loss,
+             "centroid_loss": mc.centroid_loss, "drift": mc.drift}, mc)
+
+
+def count_at(problem: Problem, theta: torch.Tensor, threshold: float, k_max: int = 600) -> int:
+    return cv.count_short_directions(problem.train_loss, problem.theta(theta), threshold, k_max=k_max).count
+
+
+def top_eigenvalue(problem: Problem, theta: torch.Tensor) -> float:
+    return float(cv.top_eigenvalues(problem.train_loss, problem.theta(theta), 1)[0])
+
+
+def connector_counts(problem: Problem, optima: torch.Tensor, order: list[int], m_max: int = 4,
+                     fraction: float = DECLARED_FRACTION) -> dict:
+    """C10: counts at the middle of m-connectors over the optima ``order[:m + 1]``, m = 1..m_max,
+    with one threshold: fraction x the mean top eigenvalue over all the optima used."""
+    used = [order[i] for i in range(m_max + 1)]
+    thr = cv.ShortDirectionThreshold.of([top_eigenvalue(problem, optima[i]) for i in used], fraction)
+    ms, counts, losses = [], [], []
+    for m in range(1, m_max + 1):
+        _, mc = m_connector_metrics(problem, optima[used[: m + 1]])
+        ms.append(m)
+        counts.append(count_at(problem, mc.middle, thr.value))
+        losses.append(mc.middle_loss)
+    return {"spearman": spearman(ms, counts), "growth": counts[-1] - counts[0], "threshold": thr.value,
+            "counts": str(counts), "_m": ms, "_counts": counts, "middle_losses": str([f"{x:.2e}" for x in losses])}
+
+
+def intrinsic_vs_count(problem: Problem, theta_init: torch.Tensor, theta: torch.Tensor, full_acc: float,
+                       fraction: float, d_grid=(10, 20, 40, 80, 160, 320, 640, 1280), steps: int = 500,
+                       lr: float = 1e-2, k_max: int = 1200) -> dict:
+    """C3: d90 (Li et al. 2018: subspace training from the init, 90% of the optimum's test accuracy)
+    against the number of short directions at the optimum (fraction x its top eigenvalue)."""
+    from . import intrinsic
+
+    grid = [d for d in d_grid if d <= problem.D]
+    r = intrinsic.d90(problem.train_loss, lambda P: problem.accuracy(P), problem.theta(theta_init), full_acc,
+                      d_grid=grid, steps=steps, lr=lr, resolution=4)
+    top = top_eigenvalue(problem, theta)
+    count = count_at(problem, theta, fraction * top, k_max=min(k_max, problem.D))
+    d = r.d90 if r.d90 is not None else problem.D
+    return {"ratio": max(d, count) / max(1, min(d, count)), "d90": d, "count": count, "fraction": fraction,
+            "top_eigenvalue": top, "_d": list(r.accuracies), "_acc": [r.mean_acc(x) for x in r.accuracies],
+            "target_acc": r.target}
+
+
+def lr_counts(problem: Problem, theta_low: torch.Tensor, theta_high: torch.Tensor, threshold: str,
+              fraction: float = DECLARED_FRACTION) -> dict:
+    """C15: short directions at an optimum trained with a low vs a high learning rate.
+    threshold="shared": fraction x the mean top eigenvalue of the two optima (one absolute threshold);
+    "own": fraction x each optimum's own top eigenvalue."""
+    tl, th = top_eigenvalue(problem, theta_low), top_eigenvalue(problem, theta_high)
+    if threshold == "shared":
+        t_low = t_high = fraction * 0.5 * (tl + th)
+    elif threshold == "own":
+        t_low, t_high = fraction * tl, fraction * th
+    else:
+        raise ValueError(f"threshold must be 'shared' or 'own', got {threshold!r}")
+    cl, ch = count_at(problem, theta_low, t_low), count_at(problem, theta_high, t_high)
+    return {"count_drop": cl - ch, "count_low_lr": cl, "count_high_lr": ch, "top_low_lr": tl, "top_high_lr": th}
