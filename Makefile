@@ -35,6 +35,9 @@ report: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_toy.py
+	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python -m pip install -q --no-deps pyhessian curvlinops-for-pytorch hessian-eigenthings backpack-for-pytorch einconv einops linear_operator opt-einsum unfoldNd
+	$(BIN)/python benchmarks/bench_curvature.py
 
 clean:
 	rm -rf reports/allure-results reports/allure-report reports/.ledger reports/plots reports/claims.* .hypothesis

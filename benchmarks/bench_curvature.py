@@ -2,26 +2,50 @@
 
 Models (defined here): an MLP 64-32-10 tanh on the 1347 training digits (8x8, full batch, D = 2410)
 and a SimpleCNN (conv3x3 16 -> tanh -> pool -> conv 32 -> tanh -> pool -> conv 32 -> tanh -> pool ->
-linear, D = 14378), both briefly trained (300 full-batch Adam steps), float32.
+linear, D = 14378), both briefly trained (300 full-batch Adam steps; 100 with --quick), float32.
 
 Reference eigenvalues: MLP -- eigvalsh of the float64 dense Hessian; CNN -- scipy eigsh (tol 1e-10)
-on float64 linearized HVPs. Each peer is tuned up a short ladder of settings until its max relative
-error over the top k is <= 1e-3; the time of the first setting that gets there is reported (the
-failed rungs are listed too). All in one process; peers are an optional extra:
+on float64 linearized HVPs. A peer with a tuning ladder is run up its ladder of settings until its
+max relative error over the top k is <= 1e-3; the first setting that gets there is the one timed
+(the failed rungs are listed too). Rows that claim tuning but miss 1e-3 are marked MISS.
+
+Timing methodology (all methods in one process, same threads):
+  * warm-up: every method is called once untimed before any timing (first-call costs -- imports,
+    torch.func tracing caches, allocator growth -- are charged to no one); for a laddered peer the
+    ladder itself is the warm-up.
+  * then R repeats (--repeats, default 3), interleaved round-robin: repeat 1 of every method, then
+    repeat 2, ... so load drifts on a shared machine hit all methods alike. A method whose warm-up
+    took longer than --row-budget / R seconds gets fewer repeats (at least 1; column n).
+  * reported: median and min seconds; ratio = peer median / ours median (> 1: ours is faster).
+  * torch intra-op threads and BLAS threads (threadpoolctl) pinned to --threads (default 1); torch
+    version, threads and os.getloadavg() printed at start and end (and written with --write).
+
+Peers are an optional extra:
 
     pip install --no-deps pyhessian curvlinops-for-pytorch hessian-eigenthings \
         backpack-for-pytorch einconv einops linear_operator opt-einsum unfoldNd
 
-Usage: python benchmarks/bench_curvature.py [--quick] [--threads N]
-  --quick: k = 20, MLP only, ours vs dense (< 30 s); exit status 1 if ours misses 1e-3.
+Usage: python benchmarks/bench_curvature.py [--quick] [--threads N] [--repeats R] [--write]
+  --quick: MLP only, k = 20, ours vs dense vs linearized+eigsh, R = 1, 100 training steps (< 40 s);
+           exit status 1 if ours misses 1e-3.
+  --write: also write the table to benchmarks/RESULTS.md (date, load averages, command line).
+Importable: ``main(argv) -> rows`` (a list of dicts, one per table row).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime
+import os
+import platform
+import shlex
+import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -34,6 +58,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from landscape_lib.curvature import dense_hessian, make_hvp, top_eigenvalues  # noqa: E402
 
 TOL = 1e-3
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+OURS = "ours: linearized HVP + thick-restart Lanczos"
 
 
 class MLP(nn.Module):
@@ -74,6 +100,7 @@ class Problem:
     def __init__(self, name: str, steps: int = 300):
         torch.manual_seed(0)
         self.name = name
+        self.steps = steps
         self.model = MLP() if name == "mlp" else SimpleCNN()
         self.X, self.y = digits()
         opt = torch.optim.Adam(self.model.parameters(), 1e-2)
@@ -136,9 +163,9 @@ def run_dense(prob, k):
     return torch.linalg.eigvalsh(H).flip(0).numpy()[:k]
 
 
-def run_func_eigsh(prob, k, use_linearize=False):
+def run_func_eigsh(prob, k, tol=TOL, use_linearize=False):
     f, th = prob.loss()
-    return top_eigenvalues(f, th, k, tol=TOL, method="eigsh",
+    return top_eigenvalues(f, th, k, tol=tol, method="eigsh",
                            hvp_fn=make_hvp(f, th, use_linearize=use_linearize)).numpy()
 
 
@@ -169,86 +196,243 @@ def run_pyhessian(prob, k, tol, max_iter):
     return np.array(vals)
 
 
-def tuned(ladder, ref, k):
-    """Run settings in order; return (seconds, err, label, tried) of the first within TOL."""
-    tried = []
-    for label, fn in ladder:
+# ------------------------------------------------------------------ the harness
+
+Fn = Callable[[], np.ndarray]
+
+
+@dataclass
+class Method:
+    """A method to time: ``ladder`` holds (setting, fn) rungs; one rung = a fixed setting."""
+
+    label: str
+    ladder: list[tuple[str, Fn]]
+    claims_tol: bool = True           # expected within TOL (tuned or tolerance-driven)
+    # filled in by the harness
+    fn: Fn | None = None
+    setting: str = ""
+    tried: list[str] = field(default_factory=list)
+    warm_s: float = float("nan")
+    times: list[float] = field(default_factory=list)
+    errs: list[float] = field(default_factory=list)
+    failed: str = ""
+    n_max: int = 0
+
+
+def fixed(label: str, fn: Fn, setting: str = "", claims_tol: bool = True) -> Method:
+    return Method(label, [(setting, fn)], claims_tol)
+
+
+def warm_up(m: Method, ref: np.ndarray, k: int) -> None:
+    """The untimed first call(s): climb the ladder until within TOL; the rung reached is timed."""
+    for setting, fn in m.ladder:
         try:
             sec, w = timed(fn)
         except Exception as e:  # a peer failing is reported, not fatal
-            tried.append(f"{label}: {type(e).__name__}: {str(e)[:80]}")
+            m.tried.append(f"{setting or 'run'}: {type(e).__name__}: {str(e)[:80]}")
             continue
         err = max_rel(w, ref[:k])
-        tried.append(f"{label}: {sec:.2f}s err {err:.1e}")
+        m.tried.append(f"{setting or 'run'}: {sec:.2f}s err {err:.1e}")
+        m.fn, m.setting, m.warm_s = fn, setting, sec
+        m.errs.append(err)
         if err <= TOL:
-            return sec, err, label, tried
-    return sec, err, label + " (never reached 1e-3)", tried
+            return
+    if m.fn is None:
+        m.failed = "; ".join(m.tried)
+    elif m.claims_tol:
+        m.setting += " (never reached 1e-3)"
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="k = 20, MLP only, ours vs dense")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: a shared CPU)")
-    ap.add_argument("--no-pyhessian", action="store_true", help="skip PyHessian (the slowest)")
-    args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, tolerance {TOL:g} relative")
-    models = ["mlp"] if args.quick else ["mlp", "cnn"]
-    ks = [20] if args.quick else [20, 100]
-    rows, notes, status = [], [], 0
-    for name in models:
-        sec, prob = timed(lambda: Problem(name))
-        ref, how = reference(prob, max(ks))
-        print(f"\n{name}: D = {prob.D}, trained in {sec:.1f}s; reference = {how}; "
-              f"top eig {ref[0]:.4g}, eig{max(ks)} {ref[max(ks) - 1]:.4g}")
-        for k in ks:
-            ours_t, w = timed(lambda: run_ours(prob, k))
-            ours_e = max_rel(w, ref)
-            if ours_e > TOL:
-                status = 1
-            out = [("ours: linearized HVP + thick-restart Lanczos", ours_t, ours_e, "")]
-            if prob.D <= 4000:
-                t, w = timed(lambda: run_dense(prob, k))
-                out.append(("ours: dense Hessian (f32 HVPs) + eigvalsh", t, max_rel(w, ref), ""))
-            if not args.quick:
-                t, w = timed(lambda: run_func_eigsh(prob, k, use_linearize=True))
-                out.append(("linearized HVP + scipy eigsh", t, max_rel(w, ref), ""))
-                t, w = timed(lambda: run_func_eigsh(prob, k, use_linearize=False))
-                out.append(("plain torch.func HVP + scipy eigsh", t, max_rel(w, ref), ""))
-                for label, ladder in (
-                    ("curvlinops + scipy eigsh", [(f"tol={tol:g}", (lambda tol=tol: run_curvlinops(prob, k, tol)))
-                                                  for tol in (1e-3, 1e-6, 0)]),
-                    ("hessian-eigenthings lanczos (tuned)",
+def run_group(methods: list[Method], ref: np.ndarray, k: int, repeats: int, row_budget: float,
+              log=print) -> None:
+    for m in methods:
+        warm_up(m, ref, k)
+        if m.fn is None:
+            log(f"    {m.label}: FAILED ({m.failed})")
+            m.n_max = 0
+            continue
+        # a long-running method gets fewer timed repeats (at least one) so the run stays bounded
+        m.n_max = max(1, min(repeats, int(row_budget // max(m.warm_s, 1e-9)) if repeats > 1 else 1))
+        log(f"    warm-up {m.label}: {m.warm_s:.2f}s err {m.errs[-1]:.1e}"
+            + (f" [{'; '.join(m.tried)}]" if len(m.ladder) > 1 else "")
+            + (f" -> {m.n_max} timed repeat(s)" if m.n_max < repeats else ""))
+    for r in range(repeats):  # round-robin: repeat r of every method, then r + 1
+        for m in methods:
+            if m.fn is None or len(m.times) >= m.n_max:
+                continue
+            sec, w = timed(m.fn)
+            m.times.append(sec)
+            m.errs.append(max_rel(w, ref[:k]))
+
+
+def loadavg() -> tuple[float, float, float]:
+    try:
+        return os.getloadavg()
+    except OSError:  # pragma: no cover - not on every platform
+        return (float("nan"),) * 3
+
+
+def fmt_load(la) -> str:
+    return "/".join(f"{x:.2f}" for x in la)
+
+
+@contextlib.contextmanager
+def pinned_threads(n: int):
+    torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    with threadpool_limits(limits=n):
+        yield
+
+
+def make_methods(prob: Problem, k: int, quick: bool, pyhessian: bool) -> tuple[list[Method], list[str]]:
+    notes: list[str] = []
+    ms = [fixed(OURS, lambda: run_ours(prob, k), f"tol={TOL:g}")]
+    if prob.D <= 4000:
+        ms.append(fixed("dense Hessian (f32 HVPs) + eigvalsh", lambda: run_dense(prob, k), "exact"))
+    ms.append(Method("linearized HVP + scipy eigsh",
+                     [(f"tol={t:g}", (lambda t=t: run_func_eigsh(prob, k, t, True))) for t in (TOL, 1e-6)]))
+    if quick:
+        return ms, notes
+    ms.append(Method("plain torch.func HVP + scipy eigsh",
+                     [(f"tol={t:g}", (lambda t=t: run_func_eigsh(prob, k, t, False))) for t in (TOL, 1e-6)]))
+    ms.append(Method("curvlinops + scipy eigsh",
+                     [(f"tol={t:g}", (lambda t=t: run_curvlinops(prob, k, t))) for t in (TOL, 1e-6, 0)]))
+    ms.append(Method("hessian-eigenthings lanczos (tuned)",
                      [(f"max_iter={mi}", (lambda mi=mi: run_eigenthings(prob, k, mi)))
-                      for mi in (2 * k + 10, 2 * k + 40, 3 * k + 20)]),
-                ):
-                    t, e, setting, tried = tuned(ladder, ref, k)
-                    out.append((label, t, e, setting))
-                    notes.append(f"{name} k={k} {label}: " + "; ".join(tried))
-                if not args.no_pyhessian and prob.D <= 4000:
-                    t, w = timed(lambda: run_pyhessian(prob, k, 1e-3, 100))
-                    out.append(("PyHessian defaults (tol 1e-3, maxIter 100)", t, max_rel(w, ref), ""))
-                    ladder = [(f"tol={tol:g} maxIter={mi}", (lambda tol=tol, mi=mi: run_pyhessian(prob, k, tol, mi)))
-                              for tol, mi in ((1e-5, 1000),)]
-                    t, e, setting, tried = tuned(ladder, ref, k)
-                    out.append(("PyHessian tuned", t, e, setting))
-                    notes.append(f"{name} k={k} PyHessian tuned: " + "; ".join(tried))
-                elif not args.no_pyhessian:
-                    notes.append(f"{name} k={k} PyHessian: skipped -- power iteration with deflation at "
-                                 f"~1 autograd HVP per iteration would exceed the 10-minute budget (see MLP rows)")
-            for label, t, e, setting in out:
-                rows.append((name, prob.D, label, k, t, e, t / ours_t, setting))
-    print("\n| model | D | method | k | seconds | max rel err | time / ours | setting |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, D, label, k, t, e, ratio, setting in rows:
-        print(f"| {name} | {D} | {label} | {k} | {t:.2f} | {e:.1e} | {ratio:.1f}x | {setting} |")
+                      for mi in (2 * k + 10, 2 * k + 40, 3 * k + 20)]))
+    if pyhessian and prob.D <= 4000:
+        ms.append(fixed("PyHessian defaults (tol 1e-3, maxIter 100)",
+                        lambda: run_pyhessian(prob, k, 1e-3, 100), "defaults", claims_tol=False))
+        ms.append(Method("PyHessian tuned",
+                         [(f"tol={t:g} maxIter={mi}", (lambda t=t, mi=mi: run_pyhessian(prob, k, t, mi)))
+                          for t, mi in ((1e-5, 1000),)]))
+    elif pyhessian:
+        notes.append(f"{prob.name} k={k} PyHessian: skipped -- power iteration with deflation at ~1 autograd "
+                     f"HVP per iteration would exceed the run budget on D = {prob.D} (see the MLP rows)")
+    return ms, notes
+
+
+def table(rows: list[dict]) -> str:
+    out = ["| model | D | method | k | median s | min s | n | max rel err | peer / ours (median) | setting |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["median_s"] is None:
+            out.append(f"| {r['model']} | {r['D']} | {r['method']} | {r['k']} | - | - | 0 | - | - | "
+                       f"FAILED: {r['setting']} |")
+            continue
+        err = f"{r['err']:.1e}" + ("" if r["ok"] or not r["claims_tol"] else " **MISS**")
+        ratio = "1 (ours)" if r["method"] == OURS else f"{r['ratio']:.2f}x"
+        out.append(f"| {r['model']} | {r['D']} | {r['method']} | {r['k']} | {r['median_s']:.3f} | "
+                   f"{r['min_s']:.3f} | {r['n']} | {err} | {ratio} | {r['setting']} |")
+    return "\n".join(out)
+
+
+def main(argv=None) -> list[dict]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="MLP only, k = 20, ours vs dense vs linearized+eigsh, R = 1, 100 training steps")
+    ap.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default 1: a shared CPU)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed repeats per method (default 3; quick 1)")
+    ap.add_argument("--row-budget", type=float, default=60.0,
+                    help="seconds of timed repeats per row; slower methods get fewer repeats (default 60)")
+    ap.add_argument("--models", default=None, help="comma-separated subset of mlp,cnn")
+    ap.add_argument("--ks", default=None, help="comma-separated k values (default 20,100; quick 20)")
+    ap.add_argument("--steps", type=int, default=None, help="Adam training steps (default 300; quick 100)")
+    ap.add_argument("--no-pyhessian", action="store_true", help="skip PyHessian (the slowest)")
+    ap.add_argument("--write", action="store_true", help=f"write the table to {RESULTS.name}")
+    args = ap.parse_args(argv)
+    if args.threads < 1:
+        ap.error("--threads must be >= 1")
+    repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
+    if repeats < 1:
+        ap.error("--repeats must be >= 1")
+    models = args.models.split(",") if args.models else (["mlp"] if args.quick else ["mlp", "cnn"])
+    ks = [int(x) for x in args.ks.split(",")] if args.ks else ([20] if args.quick else [20, 100])
+    steps = args.steps if args.steps is not None else (100 if args.quick else 300)
+
+    t_start = time.perf_counter()
+    rows: list[dict] = []
+    notes: list[str] = []
+    with pinned_threads(args.threads):
+        load0 = loadavg()
+        env = (f"torch {torch.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
+               f"{torch.get_num_threads()} torch thread(s) (BLAS pinned alike), {os.cpu_count()} CPUs "
+               f"({platform.processor() or platform.machine()})")
+        print(env)
+        print(f"load average at start (1/5/15 min): {fmt_load(load0)}; tolerance {TOL:g} relative; "
+              f"{repeats} timed repeat(s) after 1 warm-up, round-robin")
+        for name in models:
+            sec, prob = timed(lambda: Problem(name, steps))
+            rsec, (ref, how) = timed(lambda: reference(prob, max(ks)))
+            print(f"\n{name}: D = {prob.D}, trained {steps} steps in {sec:.1f}s; reference = {how} ({rsec:.1f}s); "
+                  f"top eig {ref[0]:.4g}, eig{max(ks)} {ref[max(ks) - 1]:.4g}")
+            for k in ks:
+                print(f"  k = {k} (load {fmt_load(loadavg())})")
+                methods, n = make_methods(prob, k, args.quick, not args.no_pyhessian)
+                notes += n
+                run_group(methods, ref, k, repeats, args.row_budget)
+                ours_med = statistics.median(methods[0].times) if methods[0].times else float("nan")
+                for m in methods:
+                    if len(m.ladder) > 1:
+                        notes.append(f"{name} k={k} {m.label}: " + "; ".join(m.tried))
+                    if not m.times:
+                        rows.append(dict(model=name, D=prob.D, method=m.label, k=k, median_s=None, min_s=None,
+                                         n=0, err=None, ok=False, claims_tol=m.claims_tol, ratio=None,
+                                         setting=m.failed, times=[]))
+                        continue
+                    med = statistics.median(m.times)
+                    err = max(m.errs)
+                    rows.append(dict(model=name, D=prob.D, method=m.label, k=k, median_s=med, min_s=min(m.times),
+                                     n=len(m.times), err=err, ok=err <= TOL, claims_tol=m.claims_tol,
+                                     ratio=med / ours_med, setting=m.setting, times=list(m.times)))
+        load1 = loadavg()
+    total = time.perf_counter() - t_start
+    tab = table(rows)
+    print("\n" + tab)
     if notes:
-        print("\nTuning ladders (first setting within 1e-3 is the one timed):")
+        print("\nTuning ladders (warm-up runs; the first setting within 1e-3 is the one timed):")
         for n in notes:
             print("  " + n)
-    return status
+    print(f"\nload average at end (1/5/15 min): {fmt_load(load1)}; total {total:.0f}s")
+    if args.write:
+        cmd = " ".join(["python benchmarks/bench_curvature.py",
+                        shlex.join(sys.argv[1:] if argv is None else list(argv))]).strip()
+        text = [
+            "# Curvature benchmark results",
+            "",
+            "Top-k Hessian eigenvalues (max relative error <= 1e-3 against the reference), "
+            "`benchmarks/bench_curvature.py`.",
+            "",
+            f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+            f"- command: `{cmd}`",
+            f"- environment: {env}",
+            f"- load average (1/5/15 min): start {fmt_load(load0)}, end {fmt_load(load1)}",
+            f"- methodology: 1 untimed warm-up call per method (for laddered peers the tuning ladder is the "
+            f"warm-up), then up to {repeats} timed repeats interleaved round-robin across methods; median and "
+            f"min seconds; ratio = peer median / ours median (> 1: ours faster); n = timed repeats "
+            f"(methods slower than {args.row_budget:g} s / {repeats} per call get fewer); "
+            f"**MISS** = claims 1e-3 but missed it.",
+            f"- total wall time {total:.0f} s",
+            "",
+            tab,
+            "",
+        ]
+        if notes:
+            text += ["Tuning ladders (warm-up runs; the first setting within 1e-3 is the one timed):", ""]
+            text += [f"- {n}" for n in notes] + [""]
+        RESULTS.write_text("\n".join(text))
+        print(f"wrote {RESULTS}")
+    return rows
+
+
+def _exit_status(rows: list[dict]) -> int:
+    ours = [r for r in rows if r["method"] == OURS]
+    return 0 if ours and all(r["ok"] for r in ours) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_exit_status(main()))

@@ -36,39 +36,45 @@ PAIRS = [(0, 1), (1, 2), (2, 3)]
 _PROFILES: dict = {}
 
 
-def _profile(net, pair, problem, tunnel):
+NODES = ["budget", "loss-matched"]
+
+
+def _profile(net, pair, nodes, problem, tunnel):
     from landscape_lib import real_experiments as rx
 
-    if (net, pair) not in _PROFILES:
-        _PROFILES[(net, pair)] = rx.short_direction_profile(problem(net), tunnel(net, *pair, "budget"))
-    return _PROFILES[(net, pair)]
+    if (net, pair, nodes) not in _PROFILES:
+        _PROFILES[(net, pair, nodes)] = rx.short_direction_profile(problem(net), tunnel(net, *pair, nodes))
+    return _PROFILES[(net, pair, nodes)]
 
 
 @pytest.mark.claim("C8")
 @pytest.mark.real
+@pytest.mark.parametrize("nodes", NODES)
 @pytest.mark.parametrize("pair", PAIRS, ids=[f"pair{a}-{b}" for a, b in PAIRS])
-def test_C8_tunnel_short_dirs_real(net, pair, problem, tunnel, request):
+def test_C8_tunnel_short_dirs_real(net, pair, nodes, problem, tunnel, request):
     """Counts at 5 points of the tunnel; threshold 0.1 x the endpoints' mean top eigenvalue (declared),
-    0.05 and 0.01 reported beside it."""
-    m = _profile(net, pair, problem, tunnel)
-    fig = report.count_profile(m["_t"], m["_counts"], title=f"C8 {net} optima {pair}: short directions along the tunnel")
+    0.05 and 0.01 reported beside it. nodes=budget: the paper's tunnel (nodes end below the optima's
+    loss, where curvature is lower); nodes=loss-matched: every node at the optima's loss level."""
+    m = _profile(net, pair, nodes, problem, tunnel)
+    fig = report.count_profile(m["_t"], m["_counts"], title=f"C8 {net} optima {pair} ({nodes}): short directions")
     verdict.check("C8", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "pair": str(pair), "threshold": "0.1 x mean top eigenvalue at the endpoints",
-                          "points": 5, "tunnel": "budget"})
+                          "points": 5, "tunnel": nodes})
 
 
 @pytest.mark.claim("C8")
 @pytest.mark.real
-def test_C8_tunnel_short_dirs_pooled(net, problem, tunnel, request):
+@pytest.mark.parametrize("nodes", NODES)
+def test_C8_tunnel_short_dirs_pooled(net, nodes, problem, tunnel, request):
     """Over all pairs: the mean middle excess must exceed its spread (mid_excess = mean - std)."""
     import statistics
 
-    ex = [_profile(net, p, problem, tunnel)["mid_excess"] for p in PAIRS]
+    ex = [_profile(net, p, nodes, problem, tunnel)["mid_excess"] for p in PAIRS]
     m = {"mid_excess": statistics.mean(ex) - statistics.stdev(ex), "mean_excess": statistics.mean(ex),
          "spread": statistics.stdev(ex), "per_pair": str(ex)}
     fig = report.bars([f"pair {p}" for p in PAIRS], ex, ylabel="middle count - endpoints' mean",
-                      title=f"C8 {net}: excess at the middle, per pair")
-    verdict.check("C8", request.node.callspec.id + "-pooled", m, plot=fig,
+                      title=f"C8 {net} ({nodes}): excess at the middle, per pair")
+    verdict.check("C8", f"{net}-pooled-{nodes}", m, plot=fig,
                   config={"net": net, "pairs": str(PAIRS), "rule": "mean excess - its std over pairs > 0"})
 
 

@@ -18,6 +18,7 @@ from . import registry
 VERDICT_STYLE = {
     "holds": ("#1a7f37", "#dafbe1"),
     "refuted": ("#9a3412", "#ffedd5"),
+    "mixed": ("#7c2d12", "#fef3c7"),
     "refuted-as-expected": ("#0e7490", "#cffafe"),
     "not-measured": ("#57606a", "#eaeef2"),
     "error": ("#b91c1c", "#fee2e2"),

@@ -17,6 +17,7 @@ not-measured | error.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -66,25 +67,34 @@ def collect(reports: Path) -> list[dict]:
 
 
 def summarize(rows: list[dict]) -> str:
-    """One line: per claim the worst verdict of its non-control cases ('14 hold, 2 refuted, ...')."""
+    """One line: claims that hold on every case, on some (mixed), on none; errors; not measured; controls."""
     per = claim_verdicts(rows)
-    counts = {v: 0 for v in ("holds", "refuted", "error", "not-measured")}
+    counts = {v: 0 for v in ("holds", "mixed", "refuted", "error", "not-measured")}
     for v in per.values():
         counts[v] += 1
     ctrl = [r for r in rows if r.get("control")]
     ok = sum(r["verdict"] == "refuted-as-expected" for r in ctrl)
-    return (f"{counts['holds']} hold, {counts['refuted']} refuted (on at least one case), "
-            f"{counts['error']} error, {counts['not-measured']} not yet measured; "
+    return (f"{counts['holds']} hold, {counts['mixed']} mixed (hold on some cases, refuted on others), "
+            f"{counts['refuted']} refuted, {counts['error']} error, {counts['not-measured']} not yet measured; "
             f"negative controls: {ok}/{len(ctrl)} refuted as expected")
 
 
 def claim_verdicts(rows: list[dict]) -> dict[str, str]:
+    """Per claim over its non-control cases: error if any errored, else holds (all hold), refuted (none
+    holds), mixed, or not-measured."""
     per: dict[str, str] = {}
-    order = {"error": 3, "refuted": 2, "holds": 1, "not-measured": 0}
     for cid in registry.CLAIMS:
-        vs = [r["verdict"] for r in rows if r["claim"] == cid and not r.get("control")]
-        vs = [v for v in vs if v != "not-measured"]
-        per[cid] = max(vs, key=order.__getitem__) if vs else "not-measured"
+        vs = {r["verdict"] for r in rows if r["claim"] == cid and not r.get("control")} - {"not-measured"}
+        if not vs:
+            per[cid] = "not-measured"
+        elif "error" in vs:
+            per[cid] = "error"
+        elif vs == {"holds"}:
+            per[cid] = "holds"
+        elif "holds" not in vs:
+            per[cid] = "refuted"
+        else:
+            per[cid] = "mixed"
     return per
 
 
@@ -120,6 +130,8 @@ def fmt(x) -> str:
         return str(x)
     if isinstance(x, (int, float)):
         x = float(x)
+        if not math.isfinite(x):
+            return str(x)
         if x == int(x) and abs(x) < 1e6:
             return str(int(x))
         return f"{x:.3g}"

@@ -148,15 +148,19 @@ def short_direction_profile(problem: Problem, path: cn.Path, points: int = 5, k_
 
 def m_connector_metrics(problem: Problem, optima: torch.Tensor, nodes: str = "budget",
                         cfg: PathConfig = PathConfig()) -> tuple[dict, cn.MConnector]:
-    """C9: the optimized middle of the m-connector between the rows of ``optima`` (m + 1 of them)."""
+    """C9: the optimized middle of the m-connector between the rows of ``optima`` (m + 1 of them).
+
+    connector_ratio = loss at the optimized middle / the optima's mean loss ("optimized points at low
+    loss"); centroid_fraction = the highest loss on the straight pieces from the middle to each optimum /
+    the un-optimized centroid's loss ("far below the centroid")."""
     if nodes not in NODE_DEFINITIONS:
         raise ValueError(f"nodes must be one of {NODE_DEFINITIONS}, got {nodes!r}")
     O = problem.theta(optima)
     ends = float(problem.train_losses(O).mean())
     mc = cn.m_connector(problem.train_losses, O, cn.ConnectorConfig(
         steps=cfg.steps, lr=cfg.lr, per_piece=cfg.per_piece, target=ends if nodes == "loss-matched" else None))
-    worst = max(mc.middle_loss, mc.max_piece_loss)
-    return ({"connector_ratio": worst / ends, "centroid_fraction": worst / mc.centroid_loss, "m": mc.m,
+    return ({"connector_ratio": mc.middle_loss / ends, "centroid_fraction": mc.max_piece_loss / mc.centroid_loss,
+             "m": mc.m,
              "endpoint_loss": ends, "middle_loss": mc.middle_loss, "max_piece_loss": mc.max_piece_loss,
              "centroid_loss": mc.centroid_loss, "drift": mc.drift}, mc)
 

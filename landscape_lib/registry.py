@@ -144,6 +144,12 @@ def _claims() -> list[Claim]:
             checks=(Check("ratio", "<=", 2.0, "'very similar' (300 vs 300): within a factor of 2"),),
             control="SoftmaxRegression (convex): its d90 and count are unrelated to any wedge structure",
             measured_by="issue 5",
+            refutations=(
+                Refutation("mlp-digits-*-threshold0.1", "with the declared threshold (0.1 x top eigenvalue) the MLP "
+                           "counts 26-32 short directions against d90 ~160: ratio 5.1-6.2 > 2; at 0.01 x top the "
+                           "count (~175) matches d90 (ratio 1.06-1.15): the correspondence hinges on the threshold"),
+                Refutation("mlp-digits-*-threshold0.05", "at 0.05 x top eigenvalue the ratio is 3.4-3.6 > 2"),
+            ),
         ),
         Claim(
             id="C4", slug="linear_path_wall", paper=FJ, section="§2, §3.1, Fig 1",
@@ -188,6 +194,9 @@ def _claims() -> list[Claim]:
                     Check("across_abs", "<=", 0.2, "'essentially orthogonal mutually'")),
             control="deviations of independent random vectors (no wedge structure)",
             refutations=(
+                Refutation("mlp-digits-*", "MLP on digits: within-half cosines 0.73-0.79 (aligned) but across "
+                           "halves 0.48-0.50 > 0.2, for budget and loss-matched nodes alike: the deviations share a "
+                           "common component instead of being orthogonal"),
                 Refutation("toy-*-paper", "toy nodes on the §4.2 tunnel land on unrelated wedges: within-half "
                            "cosine 0.001-0.22 < 0.5 (across 0.01-0.05)"),
                 Refutation("toy-*-intersection", "the path A -> X -> B has one kink, so every deviation is a multiple "
@@ -202,8 +211,16 @@ def _claims() -> list[Claim]:
             statement="Predicted labels along the tunnel switch from A's to B's around the midpoint.",
             metric="t at which agreement with B first exceeds agreement with A, on inputs where A and B disagree",
             checks=(Check("crossing_t_dev", "<=", 1 / 6, "'the middle': crossing within the middle third"),),
-            control="a tunnel between two points of the same basin: nothing to switch",
+            control="a tunnel between two points of one run (same basin): on test inputs nothing to switch",
+            definitions=("inputs=test: held-out digits where A and B disagree (fewer than 10: nothing to switch, "
+                         "crossing_t_dev = 1/2); inputs=noised: test + N(0,1); inputs=gaussian: N(0,1) images"),
             measured_by="issue 5",
+            refutations=(
+                Refutation("mlp-digits-*-test", "accurate optima disagree on only 7-8 of 450 test digits (< 10): "
+                           "nothing to switch on in-distribution inputs"),
+                Refutation("mlp-digits-pair0-1-[gn]*", "pair 0-1 switches late: t = 0.70 (Gaussian inputs) and 0.775 "
+                           "(noised inputs), outside the middle third; pairs 1-2 and 2-3 switch at 0.40-0.65"),
+            ),
         ),
         Claim(
             id="C8", slug="tunnel_short_dirs", paper=FJ, section="§3.1, Fig 4 left",
@@ -218,6 +235,10 @@ def _claims() -> list[Claim]:
                          "threshold; count=pinned (toy): coordinates pinned at zero, i.e. the codimension of the wedge "
                          "intersection that contains the point (the paper's 2s argument)"),
             refutations=(
+                Refutation("mlp-digits-*budget", "budget tunnel nodes end far below the optima's loss (1e-5..3e-7 vs "
+                           "1e-3), where curvature is lower: the middle counts 19-27 fewer short directions than the "
+                           "endpoints (pooled: mean - std = -26.8). Loss-matched nodes give the predicted peak (+1.5 "
+                           "to +3.5; pooled +1.6)"),
                 Refutation("toy-*-hessian", "the Hessian of the squared toy loss is 2 diag(1_S): it counts D-n "
                            "(20 at D=100) all along, also at the wedge intersection where 2(D-n)-overlap = 33-35 "
                            "coordinates are pinned (one tie-break selects D-n of them)"),
@@ -236,6 +257,11 @@ def _claims() -> list[Claim]:
                     Check("centroid_fraction", "<=", 0.1, "far below the un-optimized centroid")),
             control="the un-optimized centroid fails the same rule",
             measured_by="issue 5",
+            refutations=(
+                Refutation("mlp-digits-m[234]-*", "the optimized middles are at low loss (0.14-1.0 x the optima's) "
+                           "but the straight pieces from them to the optima reach 0.105-0.169 of the raw centroid's "
+                           "loss (rule <= 0.1) for m = 2..4; m = 1 holds (0.035-0.045)"),
+            ),
         ),
         Claim(
             id="C10", slug="m_connector_short_dirs", paper=FJ, section="§4.3, Fig 4 middle; rebuttal R5 1)",
@@ -249,6 +275,8 @@ def _claims() -> list[Claim]:
             control="m-connectors inside one wedge (toy): the count does not grow",
             definitions="as C8: count=hessian (paper's curvature) and count=pinned (toy)",
             refutations=(
+                Refutation("mlp-digits-order20413", "for the ordering 2,0,4,1,3 the middle counts barely grow "
+                           "(spearman 0.32, growth +1); orderings 0..4 and 4..0 grow (spearman 0.8 and 1, +3 and +5)"),
                 Refutation("toy-*-hessian", "Hessian of the squared toy loss counts D-n = 20 at every m (spearman "
                            "0, growth 0) although the pinned coordinates grow 35 -> 68"),
                 Refutation("toy-*-paper-pinned", "the optimized centroid lands on a single wedge (loss ~1e-3): "
@@ -309,8 +337,15 @@ def _claims() -> list[Claim]:
             statement="A higher learning rate gives fewer short directions at the optimum.",
             metric="count(low lr) - count(high lr)",
             checks=(Check("count_drop", ">", 0, "Fig 4 right: fewer short directions at higher lr"),),
-            control="SoftmaxRegression: the Hessian does not depend on the path",
+            control="the comparison reversed (high lr taken as the low one): no drop",
+            definitions=("threshold=shared: 0.1 x the mean top eigenvalue of both optima (one absolute threshold); "
+                         "threshold=own: 0.1 x each optimum's own top eigenvalue; softmax-digits reported beside"),
             measured_by="issue 5",
+            refutations=(
+                Refutation("mlp-digits-*-own", "with each optimum's own threshold the high-lr optimum has MORE short "
+                           "directions (drop -2 and -4); with one shared absolute threshold it has fewer (+6, +8): "
+                           "the higher-lr optimum's top eigenvalue is lower, so the verdict hinges on the threshold"),
+            ),
         ),
         Claim(
             id="C16", slug="swa_wedges", paper=FJ, section="§4.5, Fig 6; rebuttal R5 3)",

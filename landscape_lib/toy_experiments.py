@@ -191,7 +191,8 @@ def m_connector_counts(land: WedgeLandscape, seed: int, construction: str, count
 
 
 def spearman(x, y) -> float:
-    """Spearman rank correlation (average ranks for ties); 0 when either side is constant."""
+    """Spearman rank correlation (average ranks for ties); 0 when either side is constant. Rounded
+    to 12 digits so that exact values (0.8 for one swap among 4) are not decided by round-off."""
     def ranks(v):
         v = list(v)
         order = sorted(range(len(v)), key=lambda i: v[i])
@@ -210,7 +211,7 @@ def spearman(x, y) -> float:
     cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
     vx = math.sqrt(sum((a - mx) ** 2 for a in rx))
     vy = math.sqrt(sum((b - my) ** 2 for b in ry))
-    return cov / (vx * vy) if vx > 0 and vy > 0 else 0.0
+    return round(cov / (vx * vy), 12) if vx > 0 and vy > 0 else 0.0
 
 
 # -- C11 ------------------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ def _allure(outcome: Outcome, measured: dict, config: dict, plot, seconds: float
             f"{'**Negative control:** ' + c.control if outcome.control else ''}\n\n"
             f"{('**Definitions:** ' + c.definitions) if c.definitions else ''}")
         allure.dynamic.label("claim", c.id)
+        allure.dynamic.label("section", c.section)
         allure.dynamic.label("verdict", outcome.verdict)
         allure.dynamic.epic(c.paper.split(",")[0])
         allure.dynamic.feature(f"{c.id} {c.slug}")
