@@ -17,8 +17,11 @@ Timing methodology (all methods in one process, same threads):
     repeat 2, ... so load drifts on a shared machine hit all methods alike. A method whose warm-up
     took longer than --row-budget / R seconds gets fewer repeats (at least 1; column n).
   * reported: median and min seconds; ratio = peer median / ours median (> 1: ours is faster).
-  * torch intra-op threads and BLAS threads (threadpoolctl) pinned to --threads (default 1); torch
-    version, threads and os.getloadavg() printed at start and end (and written with --write).
+  * gc.collect() (untimed) before every call, so no method pays for another's garbage cycles.
+  * torch intra-op threads and BLAS threads (threadpoolctl) pinned to --threads (default 1): with
+    OpenBLAS left at 2 threads on a loaded 2-core machine ARPACK and the Lanczos Gram-Schmidt ran
+    10-30x slower, erratically. torch version, threads and os.getloadavg() are printed at start and
+    end (and written with --write).
 
 Peers are an optional extra:
 
@@ -37,6 +40,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import gc
 import os
 import platform
 import shlex
@@ -136,6 +140,7 @@ def max_rel(w, ref):
 
 
 def timed(fn):
+    gc.collect()  # (untimed) so no method pays for the garbage cycles a previous one left behind
     t = time.perf_counter()
     out = fn()
     return time.perf_counter() - t, out
@@ -234,7 +239,7 @@ def warm_up(m: Method, ref: np.ndarray, k: int) -> None:
         err = max_rel(w, ref[:k])
         m.tried.append(f"{setting or 'run'}: {sec:.2f}s err {err:.1e}")
         m.fn, m.setting, m.warm_s = fn, setting, sec
-        m.errs.append(err)
+        m.errs = [err]  # the accuracy of the rung that will be timed, not of the rungs below it
         if err <= TOL:
             return
     if m.fn is None:
@@ -309,7 +314,7 @@ def make_methods(prob: Problem, k: int, quick: bool, pyhessian: bool) -> tuple[l
                         lambda: run_pyhessian(prob, k, 1e-3, 100), "defaults", claims_tol=False))
         ms.append(Method("PyHessian tuned",
                          [(f"tol={t:g} maxIter={mi}", (lambda t=t, mi=mi: run_pyhessian(prob, k, t, mi)))
-                          for t, mi in ((1e-5, 1000),)]))
+                          for t, mi in ((1e-5, 1000), (1e-6, 1000))]))
     elif pyhessian:
         notes.append(f"{prob.name} k={k} PyHessian: skipped -- power iteration with deflation at ~1 autograd "
                      f"HVP per iteration would exceed the run budget on D = {prob.D} (see the MLP rows)")

@@ -239,7 +239,7 @@ def test_claims_html_in_browser(sample_reports):
     page = sample_reports / "claims.html"
     dom = browse(page.as_uri(), screenshot=SHOTS / "claims-screenshot.png", size=(1400, 1300), budget_ms=3000)
     text = visible_text(dom)
-    assert re.search(r"\d+ hold, \d+ refuted", text), "summary line"
+    assert re.search(r"\d+ hold, \d+ mixed .*, \d+ refuted", text), "summary line"
     assert "wall_ratio" in text and "refuted-as-expected" in text and "C11" in text
     assert re.search(r'<img class="thumb" src="plots/C4-D20-n5-seed1\.png"', dom)
     assert (sample_reports / "plots" / "C4-D20-n5-seed1.png").exists()
