@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TIER ?= quick
 PYTEST_ARGS ?=
+# pytest-xdist workers (the ledger merges their rows; each optimum is still trained once)
+XDIST ?= -n 2
 # torch 2.14.1 + torchvision 0.29.1: the pair that imports together (pip takes them from local disk here).
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
@@ -20,15 +22,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 verify: setup
-	$(BIN)/python -m pytest claims --tier $(TIER) -p no:randomly $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/python -m pytest claims --tier $(TIER) $(XDIST) $(PYTEST_ARGS); status=$$?; \
 	  $(MAKE) --no-print-directory report; \
 	  if [ $$status -ne 0 ]; then echo "claims run failed (exit $$status): see reports/claims.md"; exit $$status; fi
 
 test: setup
-	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests claims --tier $(TIER) --hypothesis-profile ci $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests claims --tier $(TIER) --hypothesis-profile ci $(XDIST) $(PYTEST_ARGS)
 
 claims: setup
-	$(BIN)/python -m pytest claims --tier $(TIER) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest claims --tier $(TIER) $(XDIST) $(PYTEST_ARGS)
 
 report: setup
 	@$(BIN)/python -m landscape_lib.report_cli --reports reports
@@ -36,6 +38,7 @@ report: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_toy.py
 	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_tunnel.py
 	$(BIN)/python -m pip install -q --no-deps pyhessian curvlinops-for-pytorch hessian-eigenthings backpack-for-pytorch einconv einops linear_operator opt-einsum unfoldNd
 	$(BIN)/python benchmarks/bench_curvature.py
 

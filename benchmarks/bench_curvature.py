@@ -283,6 +283,10 @@ def fmt_load(la) -> str:
 
 @contextlib.contextmanager
 def pinned_threads(n: int):
+    """torch and BLAS/OpenMP pools at n threads. threadpoolctl limits only libraries already loaded,
+    so scipy (its own OpenBLAS, used by ARPACK) and sklearn are imported first."""
+    import scipy.sparse.linalg  # noqa: F401
+    import sklearn.datasets  # noqa: F401
     torch.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits
@@ -364,8 +368,13 @@ def main(argv=None) -> list[dict]:
     notes: list[str] = []
     with pinned_threads(args.threads):
         load0 = loadavg()
+        try:
+            from threadpoolctl import threadpool_info
+            pools = ", ".join(f"{p['internal_api']}={p['num_threads']}" for p in threadpool_info())
+        except ImportError:  # pragma: no cover
+            pools = "threadpoolctl missing: BLAS not pinned"
         env = (f"torch {torch.__version__}, numpy {np.__version__}, python {platform.python_version()}, "
-               f"{torch.get_num_threads()} torch thread(s) (BLAS pinned alike), {os.cpu_count()} CPUs "
+               f"{torch.get_num_threads()} torch thread(s), pools {pools}, {os.cpu_count()} CPUs "
                f"({platform.processor() or platform.machine()})")
         print(env)
         print(f"load average at start (1/5/15 min): {fmt_load(load0)}; tolerance {TOL:g} relative; "

@@ -23,7 +23,7 @@ def test_C1_toy_loss_is_wedge_distance(D, n, seed, rotation, request):
     land = WedgeLandscape(D, n, rotation=rotation, seed=seed)
     P = random_points(D, 200, seed=seed) * torch.logspace(-3, 3, 200, dtype=torch.float64).unsqueeze(1)
     measured = _errors(land, P, land.brute_force_loss)
-    verdict.check("C1", request.node.callspec.id, measured,
+    verdict.check_claim("C1", request.node.callspec.id, measured,
                   config={"D": D, "n": n, "seed": seed, "rotation": rotation or "none", "points": 200})
 
 
@@ -34,4 +34,4 @@ def test_C1_control_single_wedge_is_not_the_loss():
     land = WedgeLandscape(10, 7)
     P = random_points(10, 200, seed=0)
     measured = _errors(land, P, lambda X: X[..., 7:].norm(dim=-1))
-    verdict.check("C1", "D10-n7-single-wedge", measured, control=True, config={"D": 10, "n": 7, "reference": "one wedge"})
+    verdict.check_claim("C1", "D10-n7-single-wedge", measured, control=True, config={"D": 10, "n": 7, "reference": "one wedge"})

@@ -18,7 +18,7 @@ def test_C2_hyperplane_threshold(D, n, seed, solver, request):
     m = tx.hyperplane_threshold(land, seed, solver=solver, draws=3 if solver == "exact" else 1)
     fig = report.sweep(m["_d"], m["_ratio"], xlabel="hyperplane dimension d", ylabel="reached loss / start loss",
                        title=f"C2 {land!r}, solver={solver}", vline=D - n, vlabel="D-n")
-    verdict.check("C2", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C2", request.node.callspec.id, m, plot=fig,
                   config={"D": D, "n": n, "seed": seed, "solver": solver, "success": "loss <= 1e-6 x start"})
 
 
@@ -30,5 +30,5 @@ def test_C2_control_wrong_threshold_is_refuted(D, n):
     d = D - n - 5 fails for every draw of M."""
     land = WedgeLandscape(D, n)
     m = tx.hyperplane_threshold(land, 0, predicted=D - n - 5)
-    verdict.check("C2", f"D{D}-n{n}-predicted-D-n-5", m, control=True,
+    verdict.check_claim("C2", f"D{D}-n{n}-predicted-D-n-5", m, control=True,
                   config={"D": D, "n": n, "predicted d_lim": D - n - 5})

@@ -24,7 +24,7 @@ def test_C3_intrinsic_dim_matches_short_dirs(net, seed, fraction, optima, proble
     fig = report.sweep(m["_d"], m["_acc"], xlabel="subspace dimension d", ylabel="test accuracy", logy=False,
                        title=f"C3 {net} seed {seed}: d90 = {m['d90']}, count(>{fraction:g} top) = {m['count']}",
                        vline=m["count"], vlabel="short directions")
-    verdict.check("C3", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C3", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "seed": seed, "threshold": f"{fraction:g} x top eigenvalue at the optimum",
                           "d90": "Adam 500 steps from the init in P = theta M + P0, 90% of the optimum's test acc"})
 
@@ -34,4 +34,4 @@ def test_C3_intrinsic_dim_matches_short_dirs(net, seed, fraction, optima, proble
 @pytest.mark.control
 def test_C3_control_softmax_regression(optima, problem):
     m = _measure(problem("softmax-digits"), optima("softmax-digits")[0], rx.DECLARED_FRACTION)
-    verdict.check("C3", "softmax-digits-threshold0.1", m, control=True, config={"net": "softmax-digits"})
+    verdict.check_claim("C3", "softmax-digits-threshold0.1", m, control=True, config={"net": "softmax-digits"})

@@ -15,7 +15,7 @@ def test_C4_linear_path_wall_toy(D, n, seed, request):
     t, y = m["_line"]
     fig = report.lines(t, {"straight line": y}, xlabel="t (A -> B)", ylabel="toy loss", logy=True,
                        title=f"C4 toy D={D} n={n}: loss on the straight line", hlines={"endpoints": m["endpoint_loss"]})
-    verdict.check("C4", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C4", request.node.callspec.id, m, plot=fig,
                   config={"model": "toy", "D": D, "n": n, "seed": seed, "optimum": "loss 1e-3 x start"})
 
 
@@ -25,7 +25,7 @@ def test_C4_linear_path_wall_toy(D, n, seed, request):
 def test_C4_control_same_wedge_has_no_wall(D, n):
     """Two optima on one wedge (a linear subspace): the line between them stays on it."""
     m = tx.tunnel_experiment(WedgeLandscape(D, n), 0, path="straight", same_wedge=True)
-    verdict.check("C4", f"{'toy'}-D{D}-n{n}-same-wedge", m, control=True, config={"D": D, "n": n, "wedges": "one"})
+    verdict.check_claim("C4", f"{'toy'}-D{D}-n{n}-same-wedge", m, control=True, config={"D": D, "n": n, "wedges": "one"})
 
 
 PAIRS = [(0, 1), (1, 2), (2, 3)]
@@ -50,7 +50,7 @@ def test_C4_linear_path_wall_real(net, pair, optima, problem, request):
     fig = report.lines(m["_t"], {"straight line": m["_loss"]}, xlabel="t (A -> B)", ylabel="train cross-entropy",
                        logy=True, title=f"C4 {net}: straight line between optima {pair}",
                        hlines={"endpoints": m["endpoint_loss"]})
-    verdict.check("C4", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C4", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "pair": str(pair), "optima": "Adam, constant lr, train CE 1e-3"})
 
 
@@ -60,4 +60,4 @@ def test_C4_linear_path_wall_real(net, pair, optima, problem, request):
 def test_C4_control_softmax_regression_has_no_wall(optima, problem):
     """Convex: the loss on the line never exceeds the larger endpoint."""
     m = _line(optima("softmax-digits"), problem("softmax-digits"), (0, 1))
-    verdict.check("C4", "softmax-digits-pair0-1", m, control=True, config={"net": "softmax-digits"})
+    verdict.check_claim("C4", "softmax-digits-pair0-1", m, control=True, config={"net": "softmax-digits"})

@@ -15,7 +15,7 @@ PATHS = ["paper", "intersection"]
 def test_C5_tunnel_low_loss_toy(D, n, seed, path, request):
     m = tx.tunnel_experiment(WedgeLandscape(D, n), seed, path=path)
     fig = report.path_losses(*m["_line"], *m["_path"], title=f"C5 toy D={D} n={n}: {path} path")
-    verdict.check("C5", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C5", request.node.callspec.id, m, plot=fig,
                   config={"model": "toy", "D": D, "n": n, "seed": seed, "path": path, "k": 10})
 
 
@@ -24,7 +24,7 @@ def test_C5_tunnel_low_loss_toy(D, n, seed, path, request):
 @pytest.mark.parametrize("D,n", [(100, 80), (1000, 900)], ids=["toy-D100-n80", "toy-D1000-n900"])
 def test_C5_control_straight_line_is_not_low(D, n):
     m = tx.tunnel_experiment(WedgeLandscape(D, n), 0, path="straight")
-    verdict.check("C5", f"toy-D{D}-n{n}-straight", m, control=True, config={"D": D, "n": n, "path": "straight line"})
+    verdict.check_claim("C5", f"toy-D{D}-n{n}-straight", m, control=True, config={"D": D, "n": n, "path": "straight line"})
 
 
 PAIRS = [(0, 1), (1, 2), (2, 3)]
@@ -41,7 +41,7 @@ def test_C5_tunnel_low_loss_real(net, pair, nodes, optima, problem, tunnel, requ
     ops = optima(net)
     m = rx.tunnel_metrics(problem(net), ops[pair[0]].theta, ops[pair[1]].theta, tunnel(net, *pair, nodes))
     fig = report.path_losses(*m["_line"], *m["_path"], title=f"C5 {net} optima {pair}: tunnel ({nodes}) vs line")
-    verdict.check("C5", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C5", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "pair": str(pair), "nodes": nodes, **rx.PathConfig().__dict__})
 
 
@@ -55,4 +55,4 @@ def test_C5_control_straight_line_real(net, optima, problem):
     prob = problem(net)
     A, B = prob.theta(ops[0].theta), prob.theta(ops[1].theta)
     m = rx.tunnel_metrics(prob, A, B, cn.straight(prob.train_losses, A, B, k=10, per_piece=4))
-    verdict.check("C5", f"{net}-pair0-1-straight", m, control=True, config={"net": net, "path": "straight line"})
+    verdict.check_claim("C5", f"{net}-pair0-1-straight", m, control=True, config={"net": net, "path": "straight line"})

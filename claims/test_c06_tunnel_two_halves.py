@@ -15,7 +15,7 @@ TOY = [(100, 80, s) for s in (0, 1)] + [(1000, 900, s) for s in (0, 1)]
 def test_C6_tunnel_two_halves_toy(D, n, seed, path, request):
     m = tx.tunnel_experiment(WedgeLandscape(D, n), seed, path=path)
     fig = report.cosine_matrix(m["_cos"], title=f"C6 toy D={D} n={n} {path}: cos(deviations)")
-    verdict.check("C6", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C6", request.node.callspec.id, m, plot=fig,
                   config={"model": "toy", "D": D, "n": n, "seed": seed, "path": path, "k": 10})
 
 
@@ -26,7 +26,7 @@ def test_C6_control_random_deviations():
     g = torch.Generator().manual_seed(0)
     V = torch.randn(9, 1000, generator=g, dtype=torch.float64)
     m = cn.halves_alignment(cn.cosine_matrix(V))
-    verdict.check("C6", "random-vectors-D1000", m, control=True, config={"vectors": 9, "D": 1000})
+    verdict.check_claim("C6", "random-vectors-D1000", m, control=True, config={"vectors": 9, "D": 1000})
 
 
 PAIRS = [(0, 1), (1, 2), (2, 3)]
@@ -43,5 +43,5 @@ def test_C6_tunnel_two_halves_real(net, pair, nodes, optima, problem, tunnel, re
     path = tunnel(net, *pair, nodes)
     m = rx.tunnel_metrics(problem(net), ops[pair[0]].theta, ops[pair[1]].theta, path)
     fig = report.cosine_matrix(m["_cos"], title=f"C6 {net} optima {pair} ({nodes}): cos(deviations)")
-    verdict.check("C6", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C6", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "pair": str(pair), "nodes": nodes, "interior nodes": len(path.nodes) - 2})

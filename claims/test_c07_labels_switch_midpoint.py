@@ -15,7 +15,7 @@ def test_C7_labels_switch_midpoint(net, pair, inputs, problem, tunnel, request):
     m = rx.label_switch(problem(net), tunnel(net, *pair, "budget"), inputs)
     fig = report.label_agreement(m["_t"], m["_a"], m["_b"], title=f"C7 {net} optima {pair}: {inputs} inputs "
                                  f"({m['disagreements']} disagree)") if m["_a"] else None
-    verdict.check("C7", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C7", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "pair": str(pair), "inputs": inputs, "tunnel": "budget",
                           "min disagreements": rx.MIN_DISAGREEMENTS})
 
@@ -35,4 +35,4 @@ def test_C7_control_same_basin(net, tier_spec, trajectory, problem):
     prob = problem(net)
     path = rx.build_tunnel(prob, early.theta, late.theta, "budget", rx.PathConfig(k=4, refine=0, steps=300))
     m = rx.label_switch(prob, path, "test")
-    verdict.check("C7", f"{net}-same-run", m, control=True, config={"net": net, "points": "one run, CE 1e-2 and 1e-3"})
+    verdict.check_claim("C7", f"{net}-same-run", m, control=True, config={"net": net, "points": "one run, CE 1e-2 and 1e-3"})

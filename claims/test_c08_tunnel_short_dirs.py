@@ -18,7 +18,7 @@ def test_C8_tunnel_short_dirs_toy(D, n, seed, path, count, request):
     m = tx.tunnel_count_profile(WedgeLandscape(D, n), seed, path, count)
     fig = report.sweep(m["_t"], m["_counts"], xlabel="t along the path", ylabel=f"short directions ({count})",
                        title=f"C8 toy D={D} n={n} {path} path", logy=False)
-    verdict.check("C8", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C8", request.node.callspec.id, m, plot=fig,
                   config={"model": "toy", "D": D, "n": n, "seed": seed, "path": path, "count": count,
                           "hessian threshold": "1.0 = half the top eigenvalue (2) of the squared loss"})
 
@@ -28,7 +28,7 @@ def test_C8_tunnel_short_dirs_toy(D, n, seed, path, count, request):
 @pytest.mark.parametrize("count", ["hessian", "pinned"])
 def test_C8_control_path_inside_one_wedge(count):
     m = tx.tunnel_count_profile(WedgeLandscape(100, 80), 0, "intersection", count, same_wedge=True)
-    verdict.check("C8", f"toy-D100-n80-one-wedge-{count}", m, control=True,
+    verdict.check_claim("C8", f"toy-D100-n80-one-wedge-{count}", m, control=True,
                   config={"D": 100, "n": 80, "wedges": "one", "count": count})
 
 
@@ -57,7 +57,7 @@ def test_C8_tunnel_short_dirs_real(net, pair, nodes, problem, tunnel, request):
     loss, where curvature is lower); nodes=loss-matched: every node at the optima's loss level."""
     m = _profile(net, pair, nodes, problem, tunnel)
     fig = report.count_profile(m["_t"], m["_counts"], title=f"C8 {net} optima {pair} ({nodes}): short directions")
-    verdict.check("C8", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C8", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "pair": str(pair), "threshold": "0.1 x mean top eigenvalue at the endpoints",
                           "points": 5, "tunnel": nodes})
 
@@ -74,7 +74,7 @@ def test_C8_tunnel_short_dirs_pooled(net, nodes, problem, tunnel, request):
          "spread": statistics.stdev(ex), "per_pair": str(ex)}
     fig = report.bars([f"pair {p}" for p in PAIRS], ex, ylabel="middle count - endpoints' mean",
                       title=f"C8 {net} ({nodes}): excess at the middle, per pair")
-    verdict.check("C8", f"{net}-pooled-{nodes}", m, plot=fig,
+    verdict.check_claim("C8", f"{net}-pooled-{nodes}", m, plot=fig,
                   config={"net": net, "pairs": str(PAIRS), "rule": "mean excess - its std over pairs > 0"})
 
 
@@ -92,4 +92,4 @@ def test_C8_control_path_within_one_basin(net, tier_spec, trajectory, problem):
     A = prob.theta(trajectory(dataclasses.replace(cfg, target_loss=1e-2)).theta)
     B = prob.theta(trajectory(cfg).theta)
     m = rx.short_direction_profile(prob, cn.straight(prob.train_losses, A, B, k=4))
-    verdict.check("C8", f"{net}-same-run", m, control=True, config={"net": net, "path": "straight, one run"})
+    verdict.check_claim("C8", f"{net}-same-run", m, control=True, config={"net": net, "path": "straight, one run"})

@@ -20,7 +20,7 @@ def test_C9_m_connectors_exist(net, m, nodes, optima, problem, request):
     fig = report.bars(["optima (mean)", "centroid", "optimized middle", "worst piece"],
                       [meas["endpoint_loss"], meas["centroid_loss"], meas["middle_loss"], meas["max_piece_loss"]],
                       ylabel="train cross-entropy", title=f"C9 {net}: {m}-connector ({nodes})", logy=True)
-    verdict.check("C9", request.node.callspec.id, meas, plot=fig, config={"net": net, "m": m, "nodes": nodes})
+    verdict.check_claim("C9", request.node.callspec.id, meas, plot=fig, config={"net": net, "m": m, "nodes": nodes})
 
 
 @pytest.mark.claim("C9")
@@ -34,5 +34,5 @@ def test_C9_control_unoptimized_centroid(net, optima, problem):
     O = prob.theta(torch.stack([o.theta for o in ops[:3]]))
     ends = float(prob.train_losses(O).mean())
     c = float(prob.train_losses(O.mean(0, keepdim=True))[0])
-    verdict.check("C9", f"{net}-m2-centroid", {"connector_ratio": c / ends, "centroid_fraction": 1.0}, control=True,
+    verdict.check_claim("C9", f"{net}-m2-centroid", {"connector_ratio": c / ends, "centroid_fraction": 1.0}, control=True,
                   config={"net": net, "m": 2, "point": "raw centroid"})

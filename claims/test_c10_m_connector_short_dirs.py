@@ -18,7 +18,7 @@ def test_C10_m_connector_short_dirs_toy(D, n, seed, construction, count, request
     fig = report.sweep(m["_m"], m["_counts"], xlabel="m (connector between m+1 optima)",
                        ylabel=f"short directions at the middle ({count})", logy=False,
                        title=f"C10 toy D={D} n={n} {construction}")
-    verdict.check("C10", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C10", request.node.callspec.id, m, plot=fig,
                   config={"model": "toy", "D": D, "n": n, "seed": seed, "construction": construction,
                           "count": count, "m": "1..4"})
 
@@ -27,7 +27,7 @@ def test_C10_m_connector_short_dirs_toy(D, n, seed, construction, count, request
 @pytest.mark.control
 def test_C10_control_connectors_inside_one_wedge():
     m = tx.m_connector_counts(WedgeLandscape(100, 80), 0, "intersection", "pinned", m_max=4, same_wedge=True)
-    verdict.check("C10", "toy-D100-n80-one-wedge-pinned", m, control=True, config={"D": 100, "n": 80, "wedges": "one"})
+    verdict.check_claim("C10", "toy-D100-n80-one-wedge-pinned", m, control=True, config={"D": 100, "n": 80, "wedges": "one"})
 
 
 ORDERS = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]]
@@ -47,7 +47,7 @@ def test_C10_m_connector_short_dirs_real(net, order, optima, problem, request):
     m = rx.connector_counts(problem(net), torch.stack([o.theta for o in ops]), order)
     fig = report.sweep(m["_m"], m["_counts"], xlabel="m", ylabel="short directions at the middle", logy=False,
                        title=f"C10 {net}: m-connectors over optima {order}")
-    verdict.check("C10", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C10", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "order": str(order), "threshold": "0.1 x mean top eigenvalue of the optima"})
 
 
@@ -64,4 +64,4 @@ def test_C10_control_connectors_within_one_basin(net, optima, problem):
     g = torch.Generator().manual_seed(0)
     pts = torch.stack([A] + [A + 1e-2 * A.norm() * (v / v.norm()) for v in torch.randn(4, A.numel(), generator=g)])
     m = rx.connector_counts(problem(net), pts, [0, 1, 2, 3, 4])
-    verdict.check("C10", f"{net}-one-basin", m, control=True, config={"net": net, "points": "optimum + 1% moves"})
+    verdict.check_claim("C10", f"{net}-one-basin", m, control=True, config={"net": net, "points": "optimum + 1% moves"})

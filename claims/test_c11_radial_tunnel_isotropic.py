@@ -13,7 +13,7 @@ TOY = [(D, int(0.9 * D), s) for D in (100, 1000, 10000) for s in (0, 1)]
 def test_C11_radial_tunnel_isotropic_toy(D, n, seed, request):
     m = tx.isotropy(WedgeLandscape(D, n), seed)
     fig = report.histogram(m["_inc"], xlabel="L(P0 + a v) - L(P0), a = 1", title=f"C11 toy D={D} n={n}: random probes")
-    verdict.check("C11", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C11", request.node.callspec.id, m, plot=fig,
                   config={"model": "toy", "D": D, "n": n, "seed": seed, "a": 1.0, "directions": 256,
                           "P0": "gradient flow stopped at 0.1 x start loss"})
 
@@ -23,4 +23,4 @@ def test_C11_radial_tunnel_isotropic_toy(D, n, seed, request):
 def test_C11_control_low_dimension():
     """D = 3, n = 2 (the paper's Figure 1 picture): random probes see very different slopes."""
     m = tx.isotropy(WedgeLandscape(3, 2), 0)
-    verdict.check("C11", "toy-D3-n2", m, control=True, config={"D": 3, "n": 2})
+    verdict.check_claim("C11", "toy-D3-n2", m, control=True, config={"D": 3, "n": 2})

@@ -17,7 +17,7 @@ def test_C12_radial_motion(net, seed, definition, optima, request):
     h = opt.history
     fig = report.lines(h["step"], {"radius |w|": h["radius"], "|w - w0|": h["dist_from_init"]}, xlabel="step",
                        ylabel="norm", title=f"C12 {net} seed {seed}: radius and distance from the init")
-    verdict.check("C12", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C12", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "seed": seed, "radial share": definition})
 
 
@@ -30,4 +30,4 @@ def test_C12_control_strong_weight_decay(tier_spec, trajectory):
     cfg = dataclasses.replace(tier_spec.controls["softmax-digits"], l2=0.1, target_loss=None, max_steps=500)
     opt = trajectory(cfg, seed=0)
     m = geometry.radial_motion(opt.theta_init, opt.theta, "norm-change")
-    verdict.check("C12", "softmax-digits-l2-0.1", m, control=True, config={"net": "softmax-digits", "l2": 0.1})
+    verdict.check_claim("C12", "softmax-digits-l2-0.1", m, control=True, config={"net": "softmax-digits", "l2": 0.1})

@@ -15,7 +15,7 @@ def test_C13_optima_orthogonal(net, optima, tier_spec, request):
     m = {"max_abs_cos": max(abs(c) for c in cos), "mean_cos": sum(cos) / len(cos), "pairs": len(cos)}
     fig = report.histogram(cos, xlabel="cos(theta_i, theta_j)", title=f"C13 {net}: {len(ops)} independent optima",
                            bins=10)
-    verdict.check("C13", request.node.callspec.id, m, plot=fig, config={"net": net, "optima": len(ops)})
+    verdict.check_claim("C13", request.node.callspec.id, m, plot=fig, config={"net": net, "optima": len(ops)})
 
 
 @pytest.mark.claim("C13")
@@ -27,7 +27,7 @@ def test_C13_control_two_points_of_one_run(tier_spec, trajectory):
     early = trajectory(dataclasses.replace(cfg, target_loss=1e-2), seed=0)
     late = trajectory(cfg, seed=0)
     cos = geometry.pairwise_cosines([early.theta, late.theta])
-    verdict.check("C13", "same-run-ce1e-2-vs-1e-3", {"max_abs_cos": abs(cos[0])}, control=True,
+    verdict.check_claim("C13", "same-run-ce1e-2-vs-1e-3", {"max_abs_cos": abs(cos[0])}, control=True,
                   config={"points": "one run at CE 1e-2 and 1e-3"})
 
 
@@ -37,5 +37,5 @@ def test_C13_control_two_points_of_one_run(tier_spec, trajectory):
 def test_C13_control_softmax_regression(optima):
     """A convex model's optima from different inits share one direction."""
     cos = geometry.pairwise_cosines([o.theta for o in optima("softmax-digits")])
-    verdict.check("C13", "softmax-digits", {"max_abs_cos": max(abs(c) for c in cos)}, control=True,
+    verdict.check_claim("C13", "softmax-digits", {"max_abs_cos": max(abs(c) for c in cos)}, control=True,
                   config={"net": "softmax-digits"})

@@ -25,7 +25,7 @@ def test_C15_lr_short_dirs(net, seed, threshold, tier_spec, optima, problem, req
     m = rx.lr_counts(problem(net), low.theta, high.theta, threshold)
     fig = report.bars([f"lr {LOW:g}", f"lr {HIGH:g}"], [m["count_low_lr"], m["count_high_lr"]],
                       ylabel="short directions at the optimum", title=f"C15 {net} seed {seed} ({threshold} threshold)")
-    verdict.check("C15", request.node.callspec.id, m, plot=fig,
+    verdict.check_claim("C15", request.node.callspec.id, m, plot=fig,
                   config={"net": net, "seed": seed, "lr": f"{LOW:g} vs {HIGH:g}", "threshold": threshold,
                           "optima": "Adam to train CE 1e-3"})
 
@@ -36,7 +36,7 @@ def test_C15_lr_short_dirs_softmax(tier_spec, optima, problem):
     """The same measurement on the convex SoftmaxRegression (not a control: reported beside the network)."""
     low, high = _pair(tier_spec, optima, "softmax-digits", 0)
     m = rx.lr_counts(problem("softmax-digits"), low.theta, high.theta, "shared")
-    verdict.check("C15", "softmax-digits-seed0-shared", m, config={"net": "softmax-digits", "threshold": "shared"})
+    verdict.check_claim("C15", "softmax-digits-seed0-shared", m, config={"net": "softmax-digits", "threshold": "shared"})
 
 
 @pytest.mark.claim("C15")
@@ -47,5 +47,5 @@ def test_C15_control_reversed_learning_rates(net, seed, tier_spec, optima, probl
     """The comparison turned around (high lr as the 'low' one): the claim predicts no drop."""
     low, high = _pair(tier_spec, optima, net, seed)
     m = rx.lr_counts(problem(net), high.theta, low.theta, "shared")
-    verdict.check("C15", f"{net}-seed{seed}-reversed", m, control=True,
+    verdict.check_claim("C15", f"{net}-seed{seed}-reversed", m, control=True,
                   config={"net": net, "lr": f"{HIGH:g} vs {LOW:g} (reversed)"})

@@ -13,7 +13,7 @@ def test_C17_rotation_invariance(seed, request):
     names = list(m["verdicts"])
     same = [float(v.split(" / ")[0] == v.split(" / ")[1]) for v in m["verdicts"].values()]
     fig = report.bars(names, same, ylabel="same verdict aligned vs rotated (1 = yes)", title="C17 toy D=100 n=80")
-    verdict.check("C17", request.node.callspec.id, {**m, "verdicts": "; ".join(f"{k}: {v}" for k, v in m["verdicts"].items())},
+    verdict.check_claim("C17", request.node.callspec.id, {**m, "verdicts": "; ".join(f"{k}: {v}" for k, v in m["verdicts"].items())},
                   plot=fig, config={"D": 100, "n": 80, "seed": seed, "rotation": "Haar random"})
 
 
@@ -22,5 +22,5 @@ def test_C17_rotation_invariance(seed, request):
 def test_C17_control_changing_n_changes_verdicts():
     """The same comparison against a landscape with n = 0 (a single convex well) must see changes."""
     m = tx.rotation_verdicts(100, 80, 0, other=WedgeLandscape(100, 0))
-    verdict.check("C17", "toy-D100-n80-vs-n0", {**m, "verdicts": str(m["verdicts"])}, control=True,
+    verdict.check_claim("C17", "toy-D100-n80-vs-n0", {**m, "verdicts": str(m["verdicts"])}, control=True,
                   config={"D": 100, "n": "80 vs 0"})

@@ -11,7 +11,7 @@ The categories sort every non-passing claim test by what it *means* (first match
 * Negative control holds (suite defect) — the measurement cannot tell the claim apart.
 * Changed verdict (unexpected pass of a known refutation) — strict XPASS: a declared refutation
   now holds. allure-pytest records no message for a strict XPASS, so Allure 3 recognises it by
-  status ``failed`` plus the labels that ``verdict.check`` set (verdict=holds, story=claim).
+  status ``failed`` plus the labels that ``verdict.check_claim`` set (verdict=holds, story=claim).
 * Changed verdict (a claim that held is now refuted) — ``failed`` with "...: REFUTED".
 * Refuted claim (scientific result) — ``skipped`` (strict xfail) with "...: REFUTED": a documented
   result, not a defect.

@@ -1,6 +1,6 @@
 """The one assertion helper of every claim test.
 
-``check(claim_id, case, measured, config=..., control=...)`` applies the claim's declared rule
+``check_claim(claim_id, case, measured, config=..., control=...)`` applies the claim's declared rule
 (``registry``) to the measured numbers, writes the ledger row, attaches everything to the Allure
 result (title, quote, parameters, measured-vs-threshold table, JSON, plot) and raises an
 AssertionError whose message says: measured vs threshold, configuration, the paper's quote and a
@@ -115,7 +115,7 @@ def _allure(outcome: Outcome, measured: dict, config: dict, plot, seconds: float
         pass
 
 
-def check(claim_id: str, case: str, measured: dict, *, config: dict | None = None, control: bool = False,
+def check_claim(claim_id: str, case: str, measured: dict, *, config: dict | None = None, control: bool = False,
           plot=None, seconds: float | None = None) -> Outcome:
     """Decide ``claim_id`` on ``case`` by its declared rule, record it everywhere, assert.
 

@@ -80,7 +80,7 @@ def test_c4_linear_path_wall(case):
     t2, y2 = line(L, X, B, 21)
     fig = report.path_losses(t, y, torch.cat([t1 / 2, 0.5 + t2 / 2]), torch.cat([y1, y2]),
                              title="C4 (toy D=20, n=5): loss along the straight line and via the intersection")
-    verdict.check("C4", case, {"wall_ratio": float(y.max()) / float((y[0] + y[-1]) / 2)},
+    verdict.check_claim("C4", case, {"wall_ratio": float(y.max()) / float((y[0] + y[-1]) / 2)},
                   config={"D": D, "n": N, "seed": 1, "endpoint_descent": 1e-3}, plot=fig)
 
 
@@ -93,7 +93,7 @@ def test_c4_control_same_wedge():
     t, y = line(L, A, B)
     fig = report.lines(t, {"straight line (same wedge)": y}, xlabel="t (A -> B)", ylabel="loss", logy=True,
                        title="C4 control: two optima on one wedge")
-    verdict.check("C4", "same-wedge", {"wall_ratio": float(y.max()) / float((y[0] + y[-1]) / 2)},
+    verdict.check_claim("C4", "same-wedge", {"wall_ratio": float(y.max()) / float((y[0] + y[-1]) / 2)},
                   config={"D": D, "n": N, "seed": 2}, control=True, plot=fig)
 
 
@@ -108,7 +108,7 @@ def test_c11_radial_isotropy_low_dim(case):
     rise = L.loss(P0 + 0.5 * v) - L.loss(P0)
     fig = report.histogram(rise.numpy(), xlabel="L(P0 + a v) - L(P0), a = 0.5",
                            title="C11 (toy D=3, n=2): loss rise over 400 random directions")
-    verdict.check("C11", case, {"cv": float(rise.std() / rise.mean()), "min_increase": float(rise.min())},
+    verdict.check_claim("C11", case, {"cv": float(rise.std() / rise.mean()), "min_increase": float(rise.min())},
                   config={"D": 3, "n": 2, "a": 0.5, "probes": 400}, plot=fig)
 '''
 

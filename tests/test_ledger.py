@@ -16,32 +16,32 @@ def reports(tmp_path, monkeypatch):
 
 
 def test_check_holds_refuted_and_controls(reports):
-    out = verdict.check("C4", "case-a", {"wall_ratio": 50.0}, config={"k": 1})
+    out = verdict.check_claim("C4", "case-a", {"wall_ratio": 50.0}, config={"k": 1})
     assert out.verdict == "holds"
     with pytest.raises(AssertionError) as e:
-        verdict.check("C4", "case-b", {"wall_ratio": 2.0})
+        verdict.check_claim("C4", "case-b", {"wall_ratio": 2.0})
     msg = str(e.value)
     assert "C4 linear_path_wall [case-b]: REFUTED" in msg and "wall_ratio = 2" in msg and "FAIL" in msg
     assert "paper (§2, §3.1, Fig 1)" in msg and "repro: pytest 'x::y' --tier quick" in msg
-    verdict.check("C4", "ctrl", {"wall_ratio": 1.0}, control=True)
+    verdict.check_claim("C4", "ctrl", {"wall_ratio": 1.0}, control=True)
     with pytest.raises(AssertionError, match="negative control.*HOLDS"):
-        verdict.check("C4", "ctrl-bad", {"wall_ratio": 100.0}, control=True)
+        verdict.check_claim("C4", "ctrl-bad", {"wall_ratio": 100.0}, control=True)
     rows = ledger.collect(reports)
     assert [r["verdict"] for r in rows] == ["holds", "refuted", "refuted-as-expected", "holds"]
 
 
 def test_missing_metric_is_an_error_not_a_verdict(reports):
     with pytest.raises(KeyError, match="lacks metric 'wall_ratio'"):
-        verdict.check("C4", "x", {"other": 1.0})
+        verdict.check_claim("C4", "x", {"other": 1.0})
 
 
 def test_merge_adds_not_measured_and_summarizes(reports, monkeypatch):
-    verdict.check("C4", "a", {"wall_ratio": 50.0})
+    verdict.check_claim("C4", "a", {"wall_ratio": 50.0})
     with pytest.raises(AssertionError):
-        verdict.check("C1", "b", {"max_rel_err_brute": 1.0, "max_rel_err_nearest": 0.0})
-    verdict.check("C1", "c", {"max_rel_err_brute": 0.0, "max_rel_err_nearest": 0.0})
+        verdict.check_claim("C1", "b", {"max_rel_err_brute": 1.0, "max_rel_err_nearest": 0.0})
+    verdict.check_claim("C1", "c", {"max_rel_err_brute": 0.0, "max_rel_err_nearest": 0.0})
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
-    verdict.check("C4", "d", {"wall_ratio": 60.0})
+    verdict.check_claim("C4", "d", {"wall_ratio": 60.0})
     led = ledger.merge(reports, {"tier": "quick", "device": "cpu"})
     data = json.loads((reports / "claims.json").read_text())
     assert data["summary"] == led["summary"]

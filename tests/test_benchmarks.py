@@ -1,0 +1,23 @@
+"""The benchmarks run and their paths agree (no timing is asserted: the machines are noisy)."""
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_toy_quick_agrees_with_full_sort():
+    rows = _load("bench_toy").main(["--quick"])
+    assert [r["D"] for r in rows] == [10**4, 10**5] and all(r["topk_s"] > 0 for r in rows)
+
+
+def test_bench_tunnel_quick_batched_equals_sequential():
+    rows = _load("bench_tunnel").main(["--quick"])
+    assert rows[0]["max_rel_diff"] < 1e-9
