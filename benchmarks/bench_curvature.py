@@ -63,7 +63,7 @@ from landscape_lib.curvature import dense_hessian, make_hvp, top_eigenvalues  # 
 
 TOL = 1e-3
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-OURS = "ours: linearized HVP + thick-restart Lanczos"
+OURS = "ours: auto HVP (double backward -> linearized) + thick-restart Lanczos"
 
 
 class MLP(nn.Module):

@@ -13,27 +13,27 @@ basis, Gram-Schmidt, the projected matrix) runs in float64. So a float32 model g
 products -- a few times cheaper on CPU -- and float64 eigen-solves; the product noise (~1e-7 x
 lambda_max for float32) is far below the 1e-3 relative tolerance used for the top eigenvalues.
 
-Design choices, measured on a 2-core CPU (benchmarks/bench_curvature.py; MLP 64-32-10 on digits,
-D = 2410, and a 3-layer CNN, D = 14378, float32):
+Design choices, measured on a 2-core CPU with every thread pool pinned to 1 (benchmarks/RESULTS.md;
+MLP 64-32-10 on digits, D = 2410, and a 3-layer CNN, D = 14378, float32):
 
-* ``make_hvp`` linearizes grad f once at theta (``torch.func.linearize``: the primal forward and
-  backward are traced and kept) so each product only replays the tangent pass: 0.64 ms vs 2.95 ms
-  per product for the MLP, 32 ms vs 85 ms for the CNN. Linearizing costs ~0.2 s (MLP) / ~1 s (CNN),
-  repaid after a few dozen products.
-* Batching products with ``vmap`` barely pays for the MLP (0.48 ms/vector at block 8) and loses
-  for convolutions (grouped convolutions on CPU), so ``top_eigenvalues`` uses single-vector
-  products; ``make_batched_hvp`` (vmap in chunks, loop fallback) is there for dense Hessians and
-  for GPUs.
-* The eigen-solver is a thick-restart Lanczos in torch (full re-orthogonalization, residual stop)
-  rather than ARPACK (scipy ``eigsh``): with cheap products ARPACK's own bookkeeping dominated
-  (0.7-1 s of ARPACK for 0.13 s of products at k = 100 on the MLP), and the residual check lets
-  Lanczos stop as soon as the top k Ritz pairs converge. ``method="eigsh"`` and
-  ``method="dense"`` remain available for comparison.
+* ``make_hvp`` (default "auto") starts with double-backward products on a kept autograd graph (no
+  set-up) and switches to ``torch.func.linearize`` once products have cost what linearizing would:
+  linearized products replay only the tangent pass (0.58 ms vs 2.7 ms per product for the MLP,
+  33 ms vs 84 ms for the CNN) but cost 0.15 s / 0.42 s to set up.
+* Batching products with ``vmap`` barely pays for the MLP and loses for convolutions (grouped
+  convolutions on CPU), so ``top_eigenvalues`` uses single-vector products; ``make_batched_hvp``
+  (vmap in chunks, loop fallback) is there for dense Hessians and for GPUs.
+* The eigen-solver is a thick-restart Lanczos in torch (full re-orthogonalization, residual stop);
+  it needs as many products as ARPACK (200 vs 202 at k = 100 on the MLP) and stops as soon as the
+  top k Ritz pairs converge. ``method="eigsh"`` (scipy ARPACK on the same products) and
+  ``method="dense"`` remain available for comparison. With BLAS at 2 threads on a loaded 2-core
+  machine both were 10-30x slower: pin threads (conftest.py does, per xdist worker).
 """
 
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -78,29 +78,58 @@ def hvp(f: LossFn, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return jvp(grad(f), (theta,), (v.to(theta.dtype),))[1]
 
 
-def make_hvp(f: LossFn, theta: torch.Tensor, *, use_linearize: bool = True) -> MatVec:
+def _linearized(f: LossFn, theta: torch.Tensor):
+    with warnings.catch_warnings():
+        # torch.fx const-folding inside linearize warns about its own get_attr nodes: harmless.
+        warnings.filterwarnings("ignore", message="Attempted to insert a get_attr Node", category=UserWarning)
+        return linearize(grad(f), theta)[1]
+
+
+def make_hvp(f: LossFn, theta: torch.Tensor, *, use_linearize: bool | str = "auto") -> MatVec:
     """A function v -> H(theta) v for repeated products at one point.
 
-    With ``use_linearize`` (default) grad f is linearized at theta once (``torch.func.linearize``),
-    so each product replays only the tangent (jvp) pass: 2.6-4.6x faster per product than ``hvp``
-    on CPU (module docstring). Products run in theta's dtype; the result is returned in the dtype
+    use_linearize=True: grad f is linearized at theta once (``torch.func.linearize``), so each product
+    replays only the tangent pass (0.58 ms vs 2.7 ms per product for the digits MLP, 33 vs 84 ms for the
+    CNN) after a set-up of 0.15 s / 0.42 s. False: ``jvp(grad(f))`` per product (no set-up).
+    "auto" (default): start with double backward on a kept autograd graph (H v = d(g . v)/d theta; the
+    same per-product cost as linearize on the MLP, 1.3x more on the CNN, and almost no set-up) and
+    switch to the linearization once the products have cost about what linearizing would (estimated as
+    0.2 s + 10 forward-backward passes): short solves never pay the set-up, long ones get the cheaper
+    product (benchmarks/RESULTS.md). Products run in theta's dtype; the result is returned in the dtype
     of ``v`` (so a float64 solver can drive float32 products).
     """
     theta = _check_theta(theta)
     dt = theta.dtype
-    if use_linearize:
-        with warnings.catch_warnings():
-            # torch.fx const-folding inside linearize warns about its own get_attr nodes: harmless.
-            warnings.filterwarnings("ignore", message="Attempted to insert a get_attr Node", category=UserWarning)
-            _, lin = linearize(grad(f), theta)
+    if use_linearize not in (True, False, "auto"):
+        raise ValueError(f"use_linearize must be True, False or 'auto', got {use_linearize!r}")
+    if use_linearize is True:
+        lin = _linearized(f, theta)
 
         def mv(v: torch.Tensor) -> torch.Tensor:
             return lin(v.to(dt)).to(v.dtype)
-    else:
+    elif use_linearize is False:
         g = grad(f)
 
         def mv(v: torch.Tensor) -> torch.Tensor:
             return jvp(g, (theta,), (v.to(dt),))[1].to(v.dtype)
+    else:
+        t0 = time.perf_counter()
+        x = theta.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            (g0,) = torch.autograd.grad(f(x), x, create_graph=True)
+        state = {"spent": 0.0, "budget": 0.2 + 10 * (time.perf_counter() - t0), "lin": None, "g": g0}
+
+        def mv(v: torch.Tensor) -> torch.Tensor:
+            if state["lin"] is not None:
+                return state["lin"](v.to(dt)).to(v.dtype)
+            t = time.perf_counter()
+            with torch.enable_grad():
+                out = torch.autograd.grad(state["g"], x, v.to(dt), retain_graph=True)[0]
+            state["spent"] += time.perf_counter() - t
+            if state["spent"] > state["budget"]:
+                state["lin"] = _linearized(f, theta)
+                state["g"] = None  # free the autograd graph
+            return out.detach().to(v.dtype)
     return mv
 
 
