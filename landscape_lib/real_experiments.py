@@ -109,8 +109,7 @@ def label_switch(problem: Problem, path: cn.Path, inputs: str, seed: int = 0) ->
     MIN_DISAGREEMENTS inputs disagree: nothing to switch)."""
     X = probe_inputs(problem, inputs, seed=seed)
     pts, ts = path_points(path)
-    with torch.no_grad():
-        preds = problem.logits(pts, X).argmax(-1)
+    preds = cn.labels_along(lambda P: problem.logits(P, X), pts)
     mask = preds[0] != preds[-1]
     n = int(mask.sum())
     out = {"disagreements": n, "inputs": len(X)}
@@ -119,8 +118,7 @@ def label_switch(problem: Problem, path: cn.Path, inputs: str, seed: int = 0) ->
     cross, a, b = _switch(preds, ts, mask)
     lt = torch.linspace(0, 1, len(ts), dtype=path.nodes.dtype)
     line = cn.linear_path(path.nodes[0], path.nodes[-1], lt)
-    with torch.no_grad():
-        lpreds = problem.logits(line, X).argmax(-1)
+    lpreds = cn.labels_along(lambda P: problem.logits(P, X), line)
     lcross, la, lb = _switch(lpreds, lt, mask)
     jump = float((torch.tensor(b).diff().abs()).max())
     return {**out, "crossing_t": cross, "crossing_t_dev": abs(cross - 0.5), "line_crossing_t": lcross,

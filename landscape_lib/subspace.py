@@ -14,15 +14,6 @@ from typing import Callable
 import torch
 
 
-@dataclass(frozen=True)
-class HyperplaneConfig:
-    """How to draw M: d rows in R^D, orthonormal (QR of a Gaussian) or raw Gaussian / sqrt(D)."""
-
-    d: int
-    orthonormal: bool = True
-    seed: int = 0
-
-
 def random_basis(d: int, D: int, seed: int = 0, orthonormal: bool = True, dtype=torch.float64,
                  device=None) -> torch.Tensor:
     """A random d x D matrix M; orthonormal rows when ``orthonormal`` (M M^T = I_d)."""
