@@ -33,7 +33,7 @@ claims: setup
 	$(BIN)/python -m pytest claims --tier $(TIER) $(XDIST) $(PYTEST_ARGS)
 
 report: setup
-	@$(BIN)/python -m landscape_lib.report_cli --reports reports
+	@$(BIN)/python -m landscape_lib.report.cli --reports reports
 
 bench: setup
 	$(BIN)/python benchmarks/bench_toy.py

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from landscape_lib import allure_meta, ledger, registry, verdict
+from landscape_lib import registry, verdict
+from landscape_lib.report import allure as allure_meta
+from landscape_lib.report import ledger
 
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, print_blob=True,

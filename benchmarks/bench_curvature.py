@@ -1,4 +1,4 @@
-"""Top-k Hessian eigenvalues: landscape_lib.curvature versus peers, same model, data and accuracy.
+"""Top-k Hessian eigenvalues: landscape_lib.geometry (hvp, lanczos) versus peers, same model, data and accuracy.
 
 Models (defined here): an MLP 64-32-10 tanh on the 1347 training digits (8x8, full batch, D = 2410)
 and a SimpleCNN (conv3x3 16 -> tanh -> pool -> conv 32 -> tanh -> pool -> conv 32 -> tanh -> pool ->
@@ -59,7 +59,8 @@ from torch.func import functional_call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from landscape_lib.curvature import dense_hessian, make_hvp, top_eigenvalues  # noqa: E402
+from landscape_lib.geometry.hvp import dense_hessian, make_hvp  # noqa: E402
+from landscape_lib.geometry.lanczos import top_eigenvalues  # noqa: E402
 
 TOL = 1e-3
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

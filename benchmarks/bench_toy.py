@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib.geometry.toy import WedgeLandscape
 
 
 def best_of(fn, repeats: int) -> float:

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from landscape_lib.train import TrainConfig, train, train_many  # noqa: E402
+from landscape_lib.nets.config import TrainConfig  # noqa: E402
+from landscape_lib.nets.training import train, train_many  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from landscape_lib import connectors as cn
+from landscape_lib.geometry import connectors as cn
 
 
 def _nodes_seq(loss_fn, X0, U, steps, lr):
@@ -45,7 +45,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from landscape_lib.toy import WedgeLandscape, random_points
+    from landscape_lib.geometry.toy import WedgeLandscape, random_points
 
     land = WedgeLandscape(1000, 900)
     A, B = (land.descend(p, 1e-3) for p in random_points(1000, 2, seed=0))
@@ -53,8 +53,8 @@ def main(argv=None):
     rows = [bench("toy D=1000 n=900", land.loss, A, B, steps=steps)]
     if not args.quick:
         from fixtures.plugin import tier_spec_for
-        from landscape_lib.problem import Problem
-        from landscape_lib.train import train_many
+        from landscape_lib.nets.problem import Problem
+        from landscape_lib.nets.training import train_many
 
         cfg = tier_spec_for("quick").configs["mlp-digits"]
         ops = train_many(cfg, [0, 1])

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from landscape_lib import verdict
-from landscape_lib.toy import WedgeLandscape, random_points
+from landscape_lib.geometry.toy import WedgeLandscape, random_points
 
 CASES = [(6, 3, 0), (10, 7, 1), (12, 6, 2), (12, 0, 3), (12, 12, 4)]
 

@@ -2,8 +2,10 @@
 
 import pytest
 
-from landscape_lib import report, toy_experiments as tx, verdict
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib import verdict
+from landscape_lib.report import plots as report
+from landscape_lib.measure import toy as tx
+from landscape_lib.geometry.toy import WedgeLandscape
 
 SHAPES = [(20, 12), (100, 80), (1000, 900)]
 CASES = [pytest.param(D, n, seed, "exact", id=f"D{D}-n{n}-seed{seed}-exact") for D, n in SHAPES for seed in (0, 1)]

@@ -2,7 +2,9 @@
 
 import pytest
 
-from landscape_lib import real_experiments as rx, report, verdict
+from landscape_lib import verdict
+from landscape_lib.measure import real as rx
+from landscape_lib.report import plots as report
 
 
 _MEMO: dict = {}

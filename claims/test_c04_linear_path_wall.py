@@ -2,8 +2,10 @@
 
 import pytest
 
-from landscape_lib import report, toy_experiments as tx, verdict
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib import verdict
+from landscape_lib.report import plots as report
+from landscape_lib.measure import toy as tx
+from landscape_lib.geometry.toy import WedgeLandscape
 
 TOY = [(100, 80, s) for s in (0, 1, 2)] + [(1000, 900, s) for s in (0, 1)]
 
@@ -32,7 +34,7 @@ PAIRS = [(0, 1), (1, 2), (2, 3)]
 
 
 def _line(optima_list, problem_, pair):
-    from landscape_lib import connectors as cn
+    from landscape_lib.geometry import connectors as cn
 
     a, b = pair
     A, B = problem_.theta(optima_list[a].theta), problem_.theta(optima_list[b].theta)

@@ -2,8 +2,10 @@
 
 import pytest
 
-from landscape_lib import report, toy_experiments as tx, verdict
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib import verdict
+from landscape_lib.report import plots as report
+from landscape_lib.measure import toy as tx
+from landscape_lib.geometry.toy import WedgeLandscape
 
 TOY = [(100, 80, s) for s in (0, 1)] + [(1000, 900, s) for s in (0, 1)]
 PATHS = ["paper", "intersection"]
@@ -36,7 +38,7 @@ NODES = ["budget", "loss-matched"]
 @pytest.mark.parametrize("nodes", NODES)
 @pytest.mark.parametrize("pair", PAIRS, ids=[f"pair{a}-{b}" for a, b in PAIRS])
 def test_C5_tunnel_low_loss_real(net, pair, nodes, optima, problem, tunnel, request):
-    from landscape_lib import real_experiments as rx
+    from landscape_lib.measure import real as rx
 
     ops = optima(net)
     m = rx.tunnel_metrics(problem(net), ops[pair[0]].theta, ops[pair[1]].theta, tunnel(net, *pair, nodes))
@@ -49,7 +51,8 @@ def test_C5_tunnel_low_loss_real(net, pair, nodes, optima, problem, tunnel, requ
 @pytest.mark.real
 @pytest.mark.control
 def test_C5_control_straight_line_real(net, optima, problem):
-    from landscape_lib import connectors as cn, real_experiments as rx
+    from landscape_lib.geometry import connectors as cn
+    from landscape_lib.measure import real as rx
 
     ops = optima(net)
     prob = problem(net)

@@ -3,8 +3,11 @@
 import pytest
 import torch
 
-from landscape_lib import connectors as cn, report, toy_experiments as tx, verdict
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib import verdict
+from landscape_lib.geometry import connectors as cn
+from landscape_lib.report import plots as report
+from landscape_lib.measure import toy as tx
+from landscape_lib.geometry.toy import WedgeLandscape
 
 TOY = [(100, 80, s) for s in (0, 1)] + [(1000, 900, s) for s in (0, 1)]
 
@@ -37,7 +40,7 @@ PAIRS = [(0, 1), (1, 2), (2, 3)]
 @pytest.mark.parametrize("nodes", ["budget", "loss-matched"])
 @pytest.mark.parametrize("pair", PAIRS, ids=[f"pair{a}-{b}" for a, b in PAIRS])
 def test_C6_tunnel_two_halves_real(net, pair, nodes, optima, problem, tunnel, request):
-    from landscape_lib import real_experiments as rx
+    from landscape_lib.measure import real as rx
 
     ops = optima(net)
     path = tunnel(net, *pair, nodes)

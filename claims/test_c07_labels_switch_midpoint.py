@@ -2,7 +2,9 @@
 
 import pytest
 
-from landscape_lib import real_experiments as rx, report, verdict
+from landscape_lib import verdict
+from landscape_lib.measure import real as rx
+from landscape_lib.report import plots as report
 
 PAIRS = [(0, 1), (1, 2), (2, 3)]
 
@@ -28,7 +30,7 @@ def test_C7_control_same_basin(net, tier_spec, trajectory, problem):
     so there is nothing to switch."""
     import dataclasses
 
-    from landscape_lib import real_experiments as rx
+    from landscape_lib.measure import real as rx
 
     cfg = tier_spec.configs[net]
     early, late = trajectory(dataclasses.replace(cfg, target_loss=1e-2)), trajectory(cfg)

@@ -2,8 +2,10 @@
 
 import pytest
 
-from landscape_lib import report, toy_experiments as tx, verdict
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib import verdict
+from landscape_lib.report import plots as report
+from landscape_lib.measure import toy as tx
+from landscape_lib.geometry.toy import WedgeLandscape
 
 # count=hessian is the paper's definition (curvature); D = 100 keeps dense Hessians cheap.
 TOY = [pytest.param(100, 80, s, p, c, id=f"toy-D100-n80-seed{s}-{p}-{c}")
@@ -40,7 +42,7 @@ NODES = ["budget", "loss-matched"]
 
 
 def _profile(net, pair, nodes, problem, tunnel):
-    from landscape_lib import real_experiments as rx
+    from landscape_lib.measure import real as rx
 
     if (net, pair, nodes) not in _PROFILES:
         _PROFILES[(net, pair, nodes)] = rx.short_direction_profile(problem(net), tunnel(net, *pair, nodes))
@@ -85,7 +87,8 @@ def test_C8_control_path_within_one_basin(net, tier_spec, trajectory, problem):
     """A straight path between two points of one run (train CE 1e-2 and 1e-3): one basin, no peak."""
     import dataclasses
 
-    from landscape_lib import connectors as cn, real_experiments as rx
+    from landscape_lib.geometry import connectors as cn
+    from landscape_lib.measure import real as rx
 
     cfg = tier_spec.configs[net]
     prob = problem(net)

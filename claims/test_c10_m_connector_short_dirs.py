@@ -2,8 +2,10 @@
 
 import pytest
 
-from landscape_lib import report, toy_experiments as tx, verdict
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib import verdict
+from landscape_lib.report import plots as report
+from landscape_lib.measure import toy as tx
+from landscape_lib.geometry.toy import WedgeLandscape
 
 TOY = [pytest.param(100, 80, s, c, k, id=f"toy-D100-n80-seed{s}-{c}-{k}")
        for s in (0, 1) for c in ("paper", "intersection") for k in ("hessian", "pinned")]
@@ -39,7 +41,7 @@ ORDERS = [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 4, 1, 3]]
 def test_C10_m_connector_short_dirs_real(net, order, optima, problem, request):
     import torch
 
-    from landscape_lib import real_experiments as rx
+    from landscape_lib.measure import real as rx
 
     ops = optima(net)
     if len(ops) < 5:
@@ -58,7 +60,7 @@ def test_C10_control_connectors_within_one_basin(net, optima, problem):
     """Five points of one basin (an optimum plus small random displacements): no growth with m."""
     import torch
 
-    from landscape_lib import real_experiments as rx
+    from landscape_lib.measure import real as rx
 
     A = optima(net)[0].theta
     g = torch.Generator().manual_seed(0)

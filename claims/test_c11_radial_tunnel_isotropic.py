@@ -2,8 +2,10 @@
 
 import pytest
 
-from landscape_lib import report, toy_experiments as tx, verdict
-from landscape_lib.toy import WedgeLandscape
+from landscape_lib import verdict
+from landscape_lib.report import plots as report
+from landscape_lib.measure import toy as tx
+from landscape_lib.geometry.toy import WedgeLandscape
 
 TOY = [(D, int(0.9 * D), s) for D in (100, 1000, 10000) for s in (0, 1)]
 

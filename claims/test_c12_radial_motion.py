@@ -4,7 +4,9 @@ import dataclasses
 
 import pytest
 
-from landscape_lib import geometry, report, verdict
+from landscape_lib import verdict
+from landscape_lib.geometry import radial as geometry
+from landscape_lib.report import plots as report
 
 
 @pytest.mark.claim("C12")

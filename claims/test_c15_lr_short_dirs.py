@@ -4,7 +4,9 @@ import dataclasses
 
 import pytest
 
-from landscape_lib import real_experiments as rx, report, verdict
+from landscape_lib import verdict
+from landscape_lib.measure import real as rx
+from landscape_lib.report import plots as report
 
 LOW, HIGH = 3e-3, 3e-2
 

@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ledger, registry
+from . import registry
+from .report import ledger
 
 
 @dataclass

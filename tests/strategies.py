@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 @st.composite
 def landscapes(draw, max_D: int = 12, rotated: bool | None = None):
     """A small WedgeLandscape: D in [1, max_D], n in [0, D], optionally rotated."""
-    from landscape_lib.toy import WedgeLandscape
+    from landscape_lib.geometry.toy import WedgeLandscape
 
     D = draw(st.integers(1, max_D), label="D")
     n = draw(st.integers(0, D), label="n")

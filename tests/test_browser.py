@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from landscape_lib import report_cli
+from landscape_lib.report import cli as report_cli
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,8 @@ SHOTS = ROOT / "reports"
 
 SAMPLE_CONFTEST = '''
 from pathlib import Path
-from landscape_lib import ledger, verdict
+from landscape_lib import verdict
+from landscape_lib.report import ledger
 
 def pytest_configure(config):
     verdict.CONTEXT.reports = Path(__file__).parent / "reports"
@@ -56,7 +57,9 @@ SAMPLE_TESTS = '''
 """A small, real claims run on the toy n-wedge landscape (C4 and C11)."""
 import pytest
 import torch
-from landscape_lib import report, toy, verdict
+from landscape_lib import verdict
+from landscape_lib.report import plots as report
+from landscape_lib.geometry import toy
 
 D, N = 20, 5
 
@@ -179,7 +182,7 @@ def sample_reports(tmp_path_factory) -> Path:
         report_cli.ensure_allure(report_cli.node_tools()[1])
     except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
         pytest.skip(f"could not install the pinned Allure from npm (offline?): {e}")
-    cli = subprocess.run([sys.executable, "-m", "landscape_lib.report_cli", "--reports", str(reports),
+    cli = subprocess.run([sys.executable, "-m", "landscape_lib.report.cli", "--reports", str(reports),
                           "--history", "none"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert cli.returncode == 0, f"report_cli failed:\n{cli.stdout}\n{cli.stderr}"
     index = reports / "allure-report" / "index.html"

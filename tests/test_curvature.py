@@ -1,4 +1,4 @@
-"""Curvature (landscape_lib.curvature) against exact answers at toy sizes, in float64."""
+"""Curvature (landscape_lib.geometry: hvp, lanczos, short_directions, spectral) against exact answers at toy sizes, in float64."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from landscape_lib.curvature import (
-    CountResult, LanczosConfig, ShortDirectionThreshold, count_profile, count_short_directions, dense_hessian,
-    hutchinson_trace, hvp, lanczos_top, make_batched_hvp, make_hvp, slq_density, top_eigenvalues,
-)
+from landscape_lib.geometry.hvp import dense_hessian, hvp, make_batched_hvp, make_hvp
+from landscape_lib.geometry.lanczos import LanczosConfig, lanczos_top, top_eigenvalues
+from landscape_lib.geometry.short_directions import (CountResult, ShortDirectionThreshold, count_profile,
+                                                     count_short_directions)
+from landscape_lib.geometry.spectral import hutchinson_trace, slq_density
 
 torch.set_num_threads(1)
 F64 = torch.float64

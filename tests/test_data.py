@@ -1,4 +1,4 @@
-"""landscape_lib.data: bundled datasets, torchvision on-disk formats (tiny files), user factories."""
+"""landscape_lib.nets.data: bundled datasets, torchvision on-disk formats (tiny files), user factories."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from landscape_lib import data as D
-from landscape_lib.data import Dataset, DatasetUnavailable, load_dataset
+from landscape_lib.nets import data as D
+from landscape_lib.nets.data import Dataset, DatasetUnavailable, load_dataset
 
 
 def test_digits_split_shapes_and_standardization():
@@ -170,7 +170,7 @@ def test_failed_download_is_unavailable(tmp_path, monkeypatch):
 def factory_module(tmp_path, monkeypatch):
     (tmp_path / "user_ds.py").write_text(textwrap.dedent("""
         import torch
-        from landscape_lib.data import Dataset
+        from landscape_lib.nets.data import Dataset
 
         def tup():
             return (torch.randn(8, 3), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]),

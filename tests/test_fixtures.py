@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 WORKER_TESTS = textwrap.dedent('''
     import os
-    import landscape_lib.train as T
-    from landscape_lib.train import TrainConfig
+    import landscape_lib.nets.training as T
+    from landscape_lib.nets.config import TrainConfig
 
     _orig = T.train_many
 
@@ -61,7 +61,8 @@ def test_two_xdist_workers_train_the_same_optima_once(tmp_path):
 KILLED = textwrap.dedent('''
     import sys
     from landscape_lib.cache import Cache
-    from landscape_lib.train import TrainConfig, train_many
+    from landscape_lib.nets.config import TrainConfig
+    from landscape_lib.nets.training import train_many
 
     cfg = TrainConfig(max_steps=10**6, target_loss=None)
 
@@ -92,7 +93,8 @@ def test_run_killed_mid_training_leaves_no_valid_entry(tmp_path):
 
 def test_nan_training_writes_no_entry(tmp_path):
     from landscape_lib.cache import Cache
-    from landscape_lib.train import TrainConfig, TrainingDiverged, train
+    from landscape_lib.nets.config import TrainConfig, TrainingDiverged
+    from landscape_lib.nets.training import train
 
     cache = Cache(tmp_path)
     with pytest.raises(TrainingDiverged, match="diverged"):

@@ -1,4 +1,4 @@
-"""Training in random subspaces and d90 (landscape_lib.intrinsic) on a tiny digits MLP."""
+"""Training in random subspaces and d90 (landscape_lib.geometry.intrinsic) on a tiny digits MLP."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.func import functional_call
 
-from landscape_lib.intrinsic import D90Result, SubspaceResult, d90, sparse_projection, subspace_map, train_in_subspace
+from landscape_lib.geometry.intrinsic import D90Result, SubspaceResult, d90, sparse_projection, subspace_map, train_in_subspace
 
 torch.set_num_threads(1)
 

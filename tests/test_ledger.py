@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from landscape_lib import ledger, registry, verdict
+from landscape_lib import registry, verdict
+from landscape_lib.report import ledger
 
 
 @pytest.fixture

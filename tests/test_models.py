@@ -1,4 +1,4 @@
-"""landscape_lib.models: exact parameter counts, shapes, options and the factory hook."""
+"""landscape_lib.nets.models: exact parameter counts, shapes, options and the factory hook."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from landscape_lib.models import MLP, SimpleCNN, SoftmaxRegression, build_model, num_params
+from landscape_lib.nets.models import MLP, SimpleCNN, SoftmaxRegression, build_model, num_params
 
 
 def _lin(i, o):

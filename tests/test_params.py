@@ -1,4 +1,4 @@
-"""landscape_lib.params.FlatModel: flat views, exact agreement with the module, torch.func transforms."""
+"""landscape_lib.nets.params.FlatModel: flat views, exact agreement with the module, torch.func transforms."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import grad, jvp, vmap
 
-from landscape_lib.models import build_model
-from landscape_lib.params import FlatModel
+from landscape_lib.nets.models import build_model
+from landscape_lib.nets.params import FlatModel
 
 
 @pytest.fixture(autouse=True, scope="module")

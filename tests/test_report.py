@@ -12,7 +12,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from landscape_lib import allure_meta, claims_html, ledger, registry, report, report_cli, verdict
+from landscape_lib import registry, verdict
+from landscape_lib.report import allure as allure_meta
+from landscape_lib.report import claims_page as claims_html
+from landscape_lib.report import cli as report_cli
+from landscape_lib.report import ledger
+from landscape_lib.report import plots as report
 
 matplotlib.use("Agg")
 

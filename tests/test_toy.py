@@ -1,12 +1,12 @@
-"""Exact answers and bad input for landscape_lib/toy.py, subspace.py, connectors.py, probes.py."""
+"""Exact answers and bad input for landscape_lib/geometry/: toy.py, subspace.py, connectors.py, probes.py."""
 
 import pytest
 import torch
 
-from landscape_lib import connectors as cn
-from landscape_lib.probes import radial_probe, random_unit_directions
-from landscape_lib.subspace import MinimizeConfig, minimize, random_basis, toy_exact_minimize
-from landscape_lib.toy import WedgeLandscape, random_points, random_rotation
+from landscape_lib.geometry import connectors as cn
+from landscape_lib.geometry.probes import radial_probe, random_unit_directions
+from landscape_lib.geometry.subspace import MinimizeConfig, minimize, random_basis, toy_exact_minimize
+from landscape_lib.geometry.toy import WedgeLandscape, random_points, random_rotation
 
 
 @pytest.mark.parametrize("D,n,match", [(0, 0, "D must"), (-3, 0, "D must"), (5, 6, "n must"), (5, -1, "n must"),

@@ -1,10 +1,10 @@
-"""Property tests of the toy landscape (landscape_lib/toy.py), fuzzed by Hypothesis."""
+"""Property tests of the toy landscape (landscape_lib/geometry/toy.py), fuzzed by Hypothesis."""
 
 import pytest
 import torch
 from hypothesis import assume, given, strategies as st
 
-from landscape_lib.toy import WedgeLandscape, random_points
+from landscape_lib.geometry.toy import WedgeLandscape, random_points
 
 from .strategies import landscape_and_points, landscapes, points, sparse_points
 

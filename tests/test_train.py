@@ -1,4 +1,4 @@
-"""landscape_lib.train: config validation, the batched path against the sequential reference, stopping."""
+"""landscape_lib.nets.config / nets.training: config validation, the batched path against the sequential reference, stopping."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from landscape_lib.data import Dataset, load_dataset
-from landscape_lib.train import (TRAIN_CODE_VERSION, Optimum, TrainConfig, TrainingDiverged, config_hash, lr_at,
-                                 train, train_many)
+from landscape_lib.nets.config import TRAIN_CODE_VERSION, Optimum, TrainConfig, TrainingDiverged, config_hash, lr_at
+from landscape_lib.nets.data import Dataset, load_dataset
+from landscape_lib.nets.training import train, train_many
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -208,11 +208,11 @@ def test_bench_quick_runs():
 
 
 def test_dataset_for_caches_and_casts(small):
-    from landscape_lib.train import dataset_for
+    from landscape_lib.nets.training import dataset_for
 
     cfg = TrainConfig(dataset="gaussians", dtype="float64")
     a, b = dataset_for(cfg), dataset_for(cfg)
     assert a is b and a.X_train.dtype == torch.float64 and a.y_train.dtype == torch.int64
     assert dataset_for(cfg, small).X_train.dtype == torch.float64
-    with pytest.raises(ValueError, match="data must be a landscape_lib.data.Dataset"):
+    with pytest.raises(ValueError, match="data must be a landscape_lib.nets.data.Dataset"):
         dataset_for(cfg, (1, 2))

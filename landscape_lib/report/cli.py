@@ -1,4 +1,4 @@
-"""``python -m landscape_lib.report_cli --reports reports``: the human-readable reports of a claims run.
+"""``python -m landscape_lib.report.cli --reports reports``: the human-readable reports of a claims run.
 
 1. ``reports/claims.html`` — the ledger (claims.json) as one static page. Always written; needs no Node.
 2. ``reports/allure-report/index.html`` — an Allure 3 "awesome" report in single-file mode: one HTML
@@ -25,9 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import allure_meta, claims_html
+from . import allure, claims_page
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository root: landscape_lib/report/cli.py -> ../../..
 NODE_HINT = ("install Node.js >= 20 and npm (https://nodejs.org, or your package manager: e.g. "
              "`apt-get install nodejs npm`), then run `make report`")
 
@@ -173,7 +173,7 @@ def allure_config(output: Path, *, name: str, history: Path | None, variables: d
         # the environment reaches the report through environment.properties (shown as "Metadata");
         # config "variables" would show the same facts a second time
         "variables": {str(k): str(v) for k, v in (variables or {}).items()},
-        "categories": allure_meta.allure3_categories(),
+        "categories": allure.allure3_categories(),
         "plugins": {
             "awesome": {"options": {"singleFile": True, "reportName": name, "reportLanguage": "en", "theme": "light",
                                     "groupBy": ["epic", "feature"], "stepTreeExpansion": "expanded"}},
@@ -229,11 +229,11 @@ def generate_allure(results: Path, output: Path, *, name: str, history: Path | N
 
 def run_environment(reports: Path, results: Path) -> dict:
     """What the report shows as the environment: environment.properties (conftest), else claims.json's header."""
-    env = allure_meta.read_environment(results)
+    env = allure.read_environment(results)
     led_path = reports / "claims.json"
     if led_path.exists():
         try:
-            for k, v in allure_meta.environment_from_ledger(json.loads(led_path.read_text(encoding="utf-8"))).items():
+            for k, v in allure.environment_from_ledger(json.loads(led_path.read_text(encoding="utf-8"))).items():
                 env.setdefault(k, str(v))
         except ValueError:
             pass
@@ -246,7 +246,7 @@ def _size(p: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m landscape_lib.report_cli", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m landscape_lib.report.cli", description=__doc__.split("\n\n")[0])
     ap.add_argument("--reports", default="reports", help="the reports dir (claims.json, plots/, allure-results/)")
     ap.add_argument("--results", default=None, help="Allure results dir (default <reports>/allure-results)")
     ap.add_argument("--output", default=None, help="Allure report dir (default <reports>/allure-report)")
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(a.output) if a.output else reports / "allure-report"
     history = None if (a.history or "").lower() == "none" else Path(a.history) if a.history else reports / "history" / "history.jsonl"
 
-    page = claims_html.write(reports, embed=a.embed_plots)
+    page = claims_page.write(reports, embed=a.embed_plots)
     print(f"report: claims ledger page: {page.resolve()}", flush=True)
     if a.no_allure:
         return 0
@@ -278,9 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     env = run_environment(reports, results)
-    allure_meta.write_categories(results)
+    allure.write_categories(results)
     if env and not (results / "environment.properties").exists():
-        allure_meta.write_environment(results, env)
+        allure.write_environment(results, env)
     name = a.name or "landscape-claims" + (f": tier {env['tier']}" if env.get("tier") else "") + \
         (f", device {env['device']}" if env.get("device") else "")
     try:

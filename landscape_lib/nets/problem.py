@@ -15,7 +15,8 @@ import torch
 
 from .data import Dataset
 from .params import FlatModel
-from .train import TrainConfig, _data, init_model
+from .config import TrainConfig
+from .training import _data, init_model
 
 
 @dataclass

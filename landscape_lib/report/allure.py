@@ -1,8 +1,8 @@
 """Allure metadata for the claims suite: defect categories and the run's environment.
 
 Allure 2 reads ``categories.json`` and ``environment.properties`` from the results directory.
-Allure 3 (the npm ``allure`` package that ``report_cli`` runs) reads ``environment.properties`` but
-takes categories only from its configuration: ``report_cli`` passes :func:`allure3_categories` in
+Allure 3 (the npm ``allure`` package that ``report.cli`` runs) reads ``environment.properties`` but
+takes categories only from its configuration: ``report.cli`` passes :func:`allure3_categories` in
 the generated config and also writes both files, so either generator shows the same thing.
 
 The categories sort every non-passing claim test by what it *means* (first match wins):

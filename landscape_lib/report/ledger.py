@@ -22,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from . import registry
+from .. import registry
 
 VERDICTS = ("holds", "refuted", "refuted-as-expected", "not-measured", "error")
 

@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from . import ledger as ledger_mod
-from . import registry
+from .. import registry
 
 VERDICT_STYLE = {
     "holds": ("#1a7f37", "#dafbe1"),

@@ -4,7 +4,7 @@
 
 and find d90, the smallest d at which the subspace-trained network reaches 90% of the test accuracy
 of the network trained in all D dimensions. Fort & Jastrzebski (§4.2, claim C3) compare d90 with the
-number of short (high-curvature) directions at an optimum (``curvature.count_short_directions``).
+number of short (high-curvature) directions at an optimum (``short_directions.count_short_directions``).
 
 M is either dense with orthonormal rows (QR of a Gaussian, ``subspace.random_basis``; M M^T = I_d,
 so |theta| is the distance travelled) or a very sparse random projection (Li, Hastie & Church 2006):
@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from landscape_lib.subspace import random_basis
+from .subspace import random_basis
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 AccFn = Callable[[torch.Tensor], float | torch.Tensor]

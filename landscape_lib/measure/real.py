@@ -7,7 +7,8 @@ that a verdict hinges on are parameters, measured side by side by the claim test
 * tunnel nodes: ``nodes="budget"`` (the paper's "minimize the training loss": a fixed Adam budget) or
   ``"loss-matched"`` (each node stops at the endpoints' loss level, like the optima themselves);
 * the short-direction threshold: ``fraction`` x the mean top Hessian eigenvalue at the endpoint
-  optima (``curvature.ShortDirectionThreshold``; declared fraction 0.1), the same all along a path;
+  optima (``geometry.short_directions.ShortDirectionThreshold``; declared fraction
+  ``short_directions.DECLARED_FRACTION``), the same all along a path;
 * label switching: on test inputs, noised test inputs or Gaussian inputs where the optima disagree.
 """
 
@@ -17,26 +18,42 @@ from dataclasses import dataclass
 
 import torch
 
-from . import connectors as cn
-from . import curvature as cv
-from .problem import Problem
-from .toy_experiments import spearman
+from ..geometry import connectors as cn
+from ..geometry.lanczos import top_eigenvalues
+from ..geometry.short_directions import (DECLARED_FRACTION, ShortDirectionThreshold, count_profile,
+                                         count_short_directions)
+from ..nets.problem import Problem
+from .toy import spearman
 
 NODE_DEFINITIONS = ("budget", "loss-matched")
-FRACTIONS = (0.1, 0.05, 0.01)
-DECLARED_FRACTION = 0.1
+FRACTIONS = (DECLARED_FRACTION, 0.05, 0.01)  # the declared fraction first, then two smaller ones side by side
 MIN_DISAGREEMENTS = 10
 
 
 @dataclass(frozen=True)
 class PathConfig:
-    """How tunnels and connectors are built on real networks (Adam on the training loss, §4.2)."""
+    """How tunnels and connectors are built on real networks (Adam on the training loss, §4.2).
+
+    Not a duplicate of ``connectors.TunnelConfig``: the defaults differ (1000 steps, 2 refinement
+    rounds, 4 points per piece on networks), the per-node stopping loss is not a field but follows
+    from ``nodes`` ("loss-matched": the endpoints' loss), and the same settings drive the m-connectors
+    (``connectors.ConnectorConfig``). Cache keys hash it (fixtures/plugin.py ``tunnel``).
+    """
 
     k: int = 10
     steps: int = 1000
     lr: float = 1e-2
     refine: int = 2
     per_piece: int = 4
+
+    def tunnel(self, target: float | None = None) -> cn.TunnelConfig:
+        """The ``connectors.TunnelConfig`` for these settings, nodes stopping at ``target`` (None: full budget)."""
+        return cn.TunnelConfig(k=self.k, steps=self.steps, lr=self.lr, refine=self.refine,
+                               per_piece=self.per_piece, target=target)
+
+    def connector(self, target: float | None = None) -> cn.ConnectorConfig:
+        """The ``connectors.ConnectorConfig`` for these settings (k and refine do not apply)."""
+        return cn.ConnectorConfig(steps=self.steps, lr=self.lr, per_piece=self.per_piece, target=target)
 
 
 def build_tunnel(problem: Problem, A: torch.Tensor, B: torch.Tensor, nodes: str = "budget",
@@ -48,9 +65,7 @@ def build_tunnel(problem: Problem, A: torch.Tensor, B: torch.Tensor, nodes: str 
     target = None
     if nodes == "loss-matched":
         target = float(problem.train_losses(torch.stack([A, B])).mean())
-    return cn.tunnel(problem.train_losses, A, B, cn.TunnelConfig(k=cfg.k, steps=cfg.steps, lr=cfg.lr,
-                                                                   refine=cfg.refine, per_piece=cfg.per_piece,
-                                                                   target=target))
+    return cn.tunnel(problem.train_losses, A, B, cfg.tunnel(target))
 
 
 def tunnel_metrics(problem: Problem, A: torch.Tensor, B: torch.Tensor, path: cn.Path) -> dict:
@@ -131,7 +146,7 @@ def short_direction_profile(problem: Problem, path: cn.Path, points: int = 5, k_
     endpoints' mean top eigenvalue (the same absolute threshold along the path)."""
     idx = torch.linspace(0, len(path.nodes) - 1, points).round().long().unique()
     thetas = [path.nodes[i] for i in idx]
-    prof = cv.count_profile(problem.train_loss, thetas, fractions=FRACTIONS, k_max=k_max)
+    prof = count_profile(problem.train_loss, thetas, fractions=FRACTIONS, k_max=k_max)
     counts = prof.counts.double()
     mid = len(thetas) // 2
     j = FRACTIONS.index(DECLARED_FRACTION)
@@ -155,8 +170,7 @@ def m_connector_metrics(problem: Problem, optima: torch.Tensor, nodes: str = "bu
         raise ValueError(f"nodes must be one of {NODE_DEFINITIONS}, got {nodes!r}")
     O = problem.theta(optima)
     ends = float(problem.train_losses(O).mean())
-    mc = cn.m_connector(problem.train_losses, O, cn.ConnectorConfig(
-        steps=cfg.steps, lr=cfg.lr, per_piece=cfg.per_piece, target=ends if nodes == "loss-matched" else None))
+    mc = cn.m_connector(problem.train_losses, O, cfg.connector(ends if nodes == "loss-matched" else None))
     return ({"connector_ratio": mc.middle_loss / ends, "centroid_fraction": mc.max_piece_loss / mc.centroid_loss,
              "m": mc.m,
              "endpoint_loss": ends, "middle_loss": mc.middle_loss, "max_piece_loss": mc.max_piece_loss,
@@ -164,11 +178,11 @@ def m_connector_metrics(problem: Problem, optima: torch.Tensor, nodes: str = "bu
 
 
 def count_at(problem: Problem, theta: torch.Tensor, threshold: float, k_max: int = 600) -> int:
-    return cv.count_short_directions(problem.train_loss, problem.theta(theta), threshold, k_max=k_max).count
+    return count_short_directions(problem.train_loss, problem.theta(theta), threshold, k_max=k_max).count
 
 
 def top_eigenvalue(problem: Problem, theta: torch.Tensor) -> float:
-    return float(cv.top_eigenvalues(problem.train_loss, problem.theta(theta), 1)[0])
+    return float(top_eigenvalues(problem.train_loss, problem.theta(theta), 1)[0])
 
 
 def connector_counts(problem: Problem, optima: torch.Tensor, order: list[int], m_max: int = 4,
@@ -176,7 +190,7 @@ def connector_counts(problem: Problem, optima: torch.Tensor, order: list[int], m
     """C10: counts at the middle of m-connectors over the optima ``order[:m + 1]``, m = 1..m_max,
     with one threshold: fraction x the mean top eigenvalue over all the optima used."""
     used = [order[i] for i in range(m_max + 1)]
-    thr = cv.ShortDirectionThreshold.of([top_eigenvalue(problem, optima[i]) for i in used], fraction)
+    thr = ShortDirectionThreshold.of([top_eigenvalue(problem, optima[i]) for i in used], fraction)
     ms, counts, losses = [], [], []
     for m in range(1, m_max + 1):
         _, mc = m_connector_metrics(problem, optima[used[: m + 1]])
@@ -192,7 +206,7 @@ def intrinsic_vs_count(problem: Problem, theta_init: torch.Tensor, theta: torch.
                        lr: float = 1e-2, k_max: int = 1200) -> dict:
     """C3: d90 (Li et al. 2018: subspace training from the init, 90% of the optimum's test accuracy)
     against the number of short directions at the optimum (fraction x its top eigenvalue)."""
-    from . import intrinsic
+    from ..geometry import intrinsic
 
     grid = [d for d in d_grid if d <= problem.D]
     r = intrinsic.d90(problem.train_loss, lambda P: problem.accuracy(P), problem.theta(theta_init), full_acc,

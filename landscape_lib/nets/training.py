@@ -34,206 +34,22 @@ the norm; 1 = purely outward, 0 at w = w0), and cos_disp_w = <w - w0, w> / (|w -
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch.func import grad, vmap
 
-from .data import NAMES as DATASET_NAMES
+from .config import TRAIN_CODE_VERSION, Optimum, TrainConfig, TrainingDiverged, _is_int, config_hash, lr_at
 from .data import Dataset, load_dataset
-from .models import NAMES as MODEL_NAMES
 from .models import build_model
 from .params import FlatModel
 
-TRAIN_CODE_VERSION = "1"
-_HASH_EXCLUDED = ("device", "data_root")
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-class TrainingDiverged(RuntimeError):
-    """The training loss became NaN or infinite."""
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _is_num(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a trained optimum (see the module docstring for the semantics).
-
-    model: "mlp" | "simple_cnn" | "softmax" | "package.module:factory" (called (input_shape, C)).
-    dataset: a name accepted by ``load_dataset``; data_seed seeds synthetic datasets only.
-    hidden, activation, width, dropout, batch_norm: architecture options (hidden: MLP only).
-    optimizer: "adam" (betas, eps) | "sgd" (momentum, heavy ball, no dampening).
-    schedule: "constant" | "cyclic": cycles of cycle_steps updates from lr down to lr_min
-      (cycle_shape "cosine": lr_min + (lr - lr_min)(1 + cos(pi u))/2; "triangular": lr_min up to lr
-      at mid-cycle and back; u = ((t mod c) + 1)/c, so the last update of a cycle uses lr_min);
-      one snapshot of theta at the end of every cycle.
-    batch_size: None = full batch. max_steps: the most updates. target_loss: stop at full-batch
-      train CE <= target (None = run max_steps). l2: adds l2/2 |theta|^2 to the objective.
-    seed: initialization and minibatch order. dtype: "float32" | "float64". device: "cpu", "cuda",
-      "cuda:N" or "auto". log_every: history / progress / (minibatch) stopping-check interval.
-    data_root: where the torchvision datasets live (None: $LANDSCAPE_DATA_ROOT or the default).
-    """
-
-    model: str = "mlp"
-    dataset: str = "digits"
-    hidden: tuple = (32,)
-    activation: str = "tanh"
-    width: float = 1.0
-    dropout: float = 0.0
-    batch_norm: bool = False
-    optimizer: str = "adam"
-    lr: float = 1e-2
-    momentum: float = 0.9
-    betas: tuple = (0.9, 0.999)
-    eps: float = 1e-8
-    schedule: str = "constant"
-    lr_min: float = 0.0
-    cycle_steps: int = 100
-    cycle_shape: str = "cosine"
-    batch_size: int | None = None
-    max_steps: int = 5000
-    target_loss: float | None = 1e-3
-    l2: float = 0.0
-    seed: int = 0
-    data_seed: int = 0
-    dtype: str = "float32"
-    device: str = "cpu"
-    log_every: int = 10
-    data_root: str | None = None
-
-    def __post_init__(self):
-        def bad(name, allowed):
-            raise ValueError(f"TrainConfig.{name} must be {allowed}, got {getattr(self, name)!r}")
-
-        if not isinstance(self.model, str) or not (self.model in MODEL_NAMES or ":" in self.model):
-            bad("model", f"one of {MODEL_NAMES} or 'package.module:factory'")
-        if not isinstance(self.dataset, str) or not (self.dataset in DATASET_NAMES or ":" in self.dataset):
-            bad("dataset", f"one of {DATASET_NAMES} or 'package.module:factory'")
-        if isinstance(self.hidden, list):
-            object.__setattr__(self, "hidden", tuple(self.hidden))
-        if not isinstance(self.hidden, tuple) or not all(_is_int(h) and h > 0 for h in self.hidden):
-            bad("hidden", "a tuple of positive integers")
-        if self.activation not in ("tanh", "relu"):
-            bad("activation", "'tanh' or 'relu'")
-        if not _is_num(self.width) or self.width <= 0:
-            bad("width", "a positive number")
-        if not _is_num(self.dropout) or not 0 <= self.dropout < 1:
-            bad("dropout", "a number in [0, 1)")
-        if not isinstance(self.batch_norm, bool):
-            bad("batch_norm", "True or False")
-        if self.optimizer not in ("adam", "sgd"):
-            bad("optimizer", "'adam' or 'sgd'")
-        if not _is_num(self.lr) or self.lr <= 0:
-            bad("lr", "a positive finite number")
-        if not _is_num(self.momentum) or not 0 <= self.momentum < 1:
-            bad("momentum", "a number in [0, 1)")
-        if isinstance(self.betas, list):
-            object.__setattr__(self, "betas", tuple(self.betas))
-        if (not isinstance(self.betas, tuple) or len(self.betas) != 2
-                or not all(_is_num(b) and 0 <= b < 1 for b in self.betas)):
-            bad("betas", "a pair (b1, b2) of numbers in [0, 1)")
-        if not _is_num(self.eps) or self.eps <= 0:
-            bad("eps", "a positive number")
-        if self.schedule not in ("constant", "cyclic"):
-            bad("schedule", "'constant' or 'cyclic'")
-        if not _is_num(self.lr_min) or not 0 <= self.lr_min <= self.lr:
-            bad("lr_min", f"a number in [0, lr = {self.lr}]")
-        if not _is_int(self.cycle_steps) or self.cycle_steps < 1:
-            bad("cycle_steps", "a positive integer")
-        if self.cycle_shape not in ("cosine", "triangular"):
-            bad("cycle_shape", "'cosine' or 'triangular'")
-        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size < 1):
-            bad("batch_size", "None (full batch) or a positive integer")
-        if not _is_int(self.max_steps) or self.max_steps < 0:
-            bad("max_steps", "a non-negative integer")
-        if self.target_loss is not None and (not _is_num(self.target_loss) or self.target_loss <= 0):
-            bad("target_loss", "None or a positive number")
-        if not _is_num(self.l2) or self.l2 < 0:
-            bad("l2", "a non-negative number")
-        if not _is_int(self.seed) or self.seed < 0:
-            bad("seed", "a non-negative integer")
-        if not _is_int(self.data_seed) or self.data_seed < 0:
-            bad("data_seed", "a non-negative integer")
-        if self.dtype not in _DTYPES:
-            bad("dtype", f"one of {sorted(_DTYPES)}")
-        if not isinstance(self.device, str):
-            bad("device", "'cpu', 'cuda', 'cuda:N' or 'auto'")
-        if self.device != "auto":
-            try:
-                torch.device(self.device)
-            except (RuntimeError, ValueError):
-                bad("device", "'cpu', 'cuda', 'cuda:N' or 'auto'")
-        if not _is_int(self.log_every) or self.log_every < 1:
-            bad("log_every", "a positive integer")
-        if self.data_root is not None and not isinstance(self.data_root, str):
-            bad("data_root", "None or a path string")
-
-    def torch_dtype(self) -> torch.dtype:
-        return _DTYPES[self.dtype]
-
-    def resolved_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
-
-def config_hash(cfg: TrainConfig) -> str:
-    """A stable 16-hex-digit hash of the config's fields (device and data_root excluded: they do not
-    change what is trained). Cache keys should combine it with TRAIN_CODE_VERSION."""
-    if not isinstance(cfg, TrainConfig):
-        raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
-    d = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _HASH_EXCLUDED}
-    blob = json.dumps(d, sort_keys=True, default=list, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-@dataclass(eq=False)
-class Optimum:
-    """One trained network: flat parameters (CPU tensors), its metrics and how it got there.
-
-    ``seconds`` is the wall time of the run that produced it (shared by all members of a batched run).
-    """
-
-    cfg: TrainConfig
-    seed: int
-    theta: torch.Tensor
-    theta_init: torch.Tensor
-    train_loss: float
-    train_acc: float
-    test_loss: float
-    test_acc: float
-    steps: int
-    reached_target: bool
-    history: dict = field(default_factory=dict)
-    snapshots: list = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def D(self) -> int:
-        return int(self.theta.numel())
-
-
-def lr_at(cfg: TrainConfig, t: int) -> float:
-    """Learning rate of update number t (0-based) under cfg.schedule."""
-    if cfg.schedule == "constant":
-        return cfg.lr
-    u = ((t % cfg.cycle_steps) + 1) / cfg.cycle_steps
-    if cfg.cycle_shape == "cosine":
-        return cfg.lr_min + (cfg.lr - cfg.lr_min) * 0.5 * (1 + math.cos(math.pi * u))
-    return cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 - abs(2 * u - 1))
+__all__ = ["dataset_for", "init_model", "train", "train_many",
+           # re-exported from .config for convenience
+           "TRAIN_CODE_VERSION", "Optimum", "TrainConfig", "TrainingDiverged", "config_hash", "lr_at"]
 
 
 class _Batches:
@@ -265,7 +81,7 @@ def dataset_for(cfg: TrainConfig, data: Dataset | None = None) -> Dataset:
     dev, dt = cfg.resolved_device(), cfg.torch_dtype()
     if data is not None:
         if not isinstance(data, Dataset):
-            raise ValueError(f"data must be a landscape_lib.data.Dataset or None, got {type(data).__name__}")
+            raise ValueError(f"data must be a landscape_lib.nets.data.Dataset or None, got {type(data).__name__}")
         return data.to(dev, dt)
     key = (cfg.dataset, cfg.data_root, cfg.data_seed, str(dev), cfg.dtype)
     if key not in _DATA_CACHE:

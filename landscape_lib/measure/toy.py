@@ -12,10 +12,10 @@ import math
 
 import torch
 
-from . import connectors as cn
-from .probes import radial_probe
-from .subspace import MinimizeConfig, minimize, random_basis, toy_exact_minimize
-from .toy import WedgeLandscape, random_points
+from ..geometry import connectors as cn
+from ..geometry.probes import radial_probe
+from ..geometry.subspace import MinimizeConfig, minimize, random_basis, toy_exact_minimize
+from ..geometry.toy import WedgeLandscape, random_points
 
 OPTIMUM_LEVEL = 1e-3  # toy optima: loss = 1e-3 x their starting loss
 SUCCESS = 1e-6  # C2: "reaches" = loss <= 1e-6 x its start
@@ -230,7 +230,7 @@ def isotropy(land: WedgeLandscape, seed: int, near: float = 0.1, a: float = 1.0,
 def rotation_verdicts(D: int, n: int, seed: int, other: WedgeLandscape | None = None) -> dict:
     """Decide the toy claims on the axis-aligned landscape and on ``other`` (default: the same D, n
     randomly rotated) and count the verdicts that differ. Each sub-claim uses its registry rule."""
-    from . import registry
+    from .. import registry
 
     base = WedgeLandscape(D, n)
     other = other or WedgeLandscape(D, n, rotation="random", seed=1000 + seed)
