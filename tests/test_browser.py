@@ -1,11 +1,13 @@
-"""The reports, opened in headless Chromium: what a researcher sees.
+"""The reports, opened in headless Chromium: what a reader sees.
 
-A tiny claims session (toy measurements of C4 and C11, one negative control, one declared
-refutation) runs in a temporary directory in a subprocess; ``report_cli`` turns it into the
-single-file Allure report and claims.html; Chromium opens both from file:// with every host name
-unresolvable (so anything needing the network would show), and the DOM must show a claim's title,
-its quote, the measured-vs-threshold numbers and the plot. Screenshots go to
-reports/report-screenshot.png and reports/claims-screenshot.png.
+A small synthetic claims session (``test_report.synthetic_rows``: every verdict and role, a control
+that holds, a regression against the baseline and an error) runs in a temporary directory in a
+subprocess: each test calls ``report.allure.attach_row`` and passes or fails as the claims tests do
+(fails on a regression, errors on an error). ``report.cli`` turns it into the single-file Allure report
+and claims.html; Chromium opens both from file:// with every host name unresolvable (so anything
+needing the network would show). The Allure overview must show the claim counts (the report name is
+the ledger's summary) and the verdicts as statuses; a refuted claim must read as refuted, not as
+skipped; the categories must sort the results by meaning. Screenshots go to reports/*-screenshot.png.
 
 Skipped, with the reason, when Chromium or Node/npm is not installed.
 """
@@ -25,7 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from landscape_lib.report import allure as allure_meta
 from landscape_lib.report import cli as report_cli
+from tests.test_report import synthetic_rows
 
 pytestmark = pytest.mark.browser
 
@@ -33,86 +37,45 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "reports"
 
 SAMPLE_CONFTEST = '''
+import json
 from pathlib import Path
-from landscape_lib import verdict
 from landscape_lib.report import ledger
 
-def pytest_configure(config):
-    verdict.CONTEXT.reports = Path(__file__).parent / "reports"
-    verdict.CONTEXT.tier = "quick"
-    ledger.reset(verdict.CONTEXT.reports)
+REPORTS = Path(__file__).parent / "reports"
 
-def pytest_runtest_setup(item):
-    import time
-    verdict.CONTEXT.repro = f"pytest '{item.nodeid}' --tier quick"
-    verdict.CONTEXT.started = time.perf_counter()
+def pytest_configure(config):
+    ledger.reset(REPORTS)
 
 def pytest_sessionfinish(session):
-    import numpy, torch
-    ledger.merge(verdict.CONTEXT.reports, {"tier": "quick", "device": "cpu", "torch": torch.__version__,
-                                           "numpy": numpy.__version__})
+    ledger.merge(REPORTS, {"tier": "quick", "device": "cpu", "torch": "2.x", "numpy": "2.x"})
 '''
 
 SAMPLE_TESTS = '''
-"""A small, real claims run on the toy n-wedge landscape (C4 and C11)."""
+"""Synthetic claim cases: record each row as the claims tests do, then pass or fail as they do."""
+import json
+from pathlib import Path
+
 import pytest
-import torch
-from landscape_lib import verdict
-from landscape_lib.report import plots as report
-from landscape_lib.geometry import toy
 
-D, N = 20, 5
+from landscape_lib.report import allure as allure_sink
+from landscape_lib.report import ledger, tables
+from landscape_lib.verdicts.claims import get
 
-
-def line(L, A, B, k=41):
-    t = torch.linspace(0, 1, k, dtype=torch.float64)
-    return t, L.loss((1 - t)[:, None] * A + t[:, None] * B)
+HERE = Path(__file__).parent
+ROWS = json.loads((HERE / "rows.json").read_text())
 
 
-def optima(L, seed):
-    return [L.descend(p, 1e-3) for p in toy.random_points(L.D, 2, seed=seed)]
-
-
-@pytest.mark.parametrize("case", ["D20-n5-seed1"])
-def test_c4_linear_path_wall(case):
-    L = toy.WedgeLandscape(D, N)
-    A, B = optima(L, 1)
-    t, y = line(L, A, B)
-    X = L.intersection_point(A, B)
-    t1, y1 = line(L, A, X, 21)
-    t2, y2 = line(L, X, B, 21)
-    fig = report.path_losses(t, y, torch.cat([t1 / 2, 0.5 + t2 / 2]), torch.cat([y1, y2]),
-                             title="C4 (toy D=20, n=5): loss along the straight line and via the intersection")
-    verdict.check_claim("C4", case, {"wall_ratio": float(y.max()) / float((y[0] + y[-1]) / 2)},
-                  config={"D": D, "n": N, "seed": 1, "endpoint_descent": 1e-3}, plot=fig)
-
-
-def test_c4_control_same_wedge():
-    L = toy.WedgeLandscape(D, N)
-    A, _ = optima(L, 2)
-    B = A.clone()
-    long = L.long_axes(A)
-    B[long] = torch.randn(int(long.sum()), generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-    t, y = line(L, A, B)
-    fig = report.lines(t, {"straight line (same wedge)": y}, xlabel="t (A -> B)", ylabel="loss", logy=True,
-                       title="C4 control: two optima on one wedge")
-    verdict.check_claim("C4", "same-wedge", {"wall_ratio": float(y.max()) / float((y[0] + y[-1]) / 2)},
-                  config={"D": D, "n": N, "seed": 2}, control=True, plot=fig)
-
-
-@pytest.mark.parametrize("case", ["D3-n2"])
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="C11 refuted on D3-n2: in 3 dimensions the well seen by random probes is anisotropic")
-def test_c11_radial_isotropy_low_dim(case):
-    L = toy.WedgeLandscape(3, 2)
-    P0 = L.nearest_point(toy.random_points(3, 1, seed=4)[0])
-    v = torch.randn(400, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
-    v = v / v.norm(dim=1, keepdim=True)
-    rise = L.loss(P0 + 0.5 * v) - L.loss(P0)
-    fig = report.histogram(rise.numpy(), xlabel="L(P0 + a v) - L(P0), a = 0.5",
-                           title="C11 (toy D=3, n=2): loss rise over 400 random directions")
-    verdict.check_claim("C11", case, {"cv": float(rise.std() / rise.mean()), "min_increase": float(rise.min())},
-                  config={"D": 3, "n": 2, "a": 0.5, "probes": 400}, plot=fig)
+@pytest.mark.parametrize("claim_case", ROWS, ids=[f"{r['claim']}:{r['configuration']}:{r['case']}" for r in ROWS])
+def test_case(claim_case):
+    row = claim_case
+    claim = get(row["claim"])
+    png = HERE / "reports" / row["plot"] if row.get("plot") else None
+    ledger.append(HERE / "reports", row)
+    allure_sink.attach_row(row, claim, png)
+    if row["verdict"] == "error":
+        raise RuntimeError(row["error"])
+    if row["regression"]:
+        raise AssertionError(tables.message(row, claim))
 '''
 
 # Opens every attachment of the shown test result (Allure shows them collapsed): used for the
@@ -164,29 +127,38 @@ def browse(url: str, *, screenshot: Path | None = None, size=(1300, 1900), budge
 
 @pytest.fixture(scope="module")
 def sample_reports(tmp_path_factory) -> Path:
-    """Run the sample claims session and build its reports; returns the reports dir."""
+    """Run the synthetic claims session and build its reports; returns the reports dir."""
     need_node()
     d = tmp_path_factory.mktemp("claims-run")
     (d / "conftest.py").write_text(textwrap.dedent(SAMPLE_CONFTEST))
     (d / "test_sample_claims.py").write_text(textwrap.dedent(SAMPLE_TESTS))
+    rows = synthetic_rows()
+    (d / "rows.json").write_text(json.dumps(rows))
     reports = d / "reports"
+    from landscape_lib.report import plots
+
+    fig = plots.lines([0, 0.5, 1], {"straight line": [1, 260, 1]}, xlabel="t", ylabel="loss", logy=True,
+                      title="C4 toy D=100: loss along the straight line")
+    (reports / "plots").mkdir(parents=True)
+    fig.savefig(reports / "plots" / "C4__toy__line-D100.png", dpi=60)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "MPLBACKEND": "Agg"}
     env.pop("PYTEST_XDIST_WORKER", None)
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
                           "-p", "no:xdist", f"--alluredir={reports / 'allure-results'}", "test_sample_claims.py"],
                          cwd=d, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, f"sample claims session failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
-    assert "1 xfailed" in run.stdout and "2 passed" in run.stdout, run.stdout[-2000:]
+    # the regression fails, the error errors (an exception in the test: broken), the rest pass
+    assert "2 failed, 7 passed" in run.stdout, f"sample session:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
     try:
         report_cli.ensure_allure(report_cli.node_tools()[1])
     except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
         pytest.skip(f"could not install the pinned Allure from npm (offline?): {e}")
     cli = subprocess.run([sys.executable, "-m", "landscape_lib.report.cli", "--reports", str(reports),
                           "--history", "none"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert cli.returncode == 0, f"report_cli failed:\n{cli.stdout}\n{cli.stderr}"
+    assert cli.returncode == 0, f"report.cli failed:\n{cli.stdout}\n{cli.stderr}"
     index = reports / "allure-report" / "index.html"
     assert cli.stdout.strip().splitlines()[-1] == str(index.resolve()), cli.stdout
+    assert "Allure statuses from verdicts: 1 broken, 3 failed, 4 passed, 1 unknown" in cli.stdout, cli.stdout
     return reports
 
 
@@ -204,35 +176,82 @@ def _result_id(reports: Path, name_start: str) -> str:
     return ids[0]
 
 
-def test_allure_single_file_report_shows_claim_quote_numbers_and_plot(sample_reports):
+def _summary(reports: Path) -> str:
+    return json.loads((reports / "claims.json").read_text())["summary"]
+
+
+def test_allure_results_carry_the_row(sample_reports):
+    """attach_row inside a running test: title, labels, parameters, the three attachments."""
+    results = sample_reports / "allure-results"
+    got = {}
+    for f in results.glob("*-result.json"):
+        res = json.loads(f.read_text())
+        labels = {l["name"]: l["value"] for l in res["labels"]}
+        got[res["name"]] = (res["status"], labels, {p["name"]: p["value"] for p in res.get("parameters", [])},
+                            {a["name"] for a in res.get("attachments", [])}, res.get("description", ""))
+    status, labels, params, atts, desc = got["C8/mlp-digits/budget [primary] " + _statement("C8")]
+    assert status == "passed"  # pytest: the verdict matches the baseline
+    assert labels["verdict"] == "refuted" and labels["role"] == "primary" and labels["feature"] == "C8 tunnel_short_dirs"
+    assert labels["epic"] == "Fort & Jastrzebski 2019" and labels["story"] == "primary (headline)"
+    # allure-pytest shows a value as its repr; the case parameter (a long repr in the suite) shows the id
+    assert params == {"claim_case": "'C8/mlp-digits/budget'", "tier": "'quick'", "configuration": "'mlp-digits'",
+                      "nodes": "'budget'", "samples": "'[0, 1]'"}
+    assert atts == {allure_meta.TABLE_ATTACHMENT, allure_meta.ROW_ATTACHMENT}
+    assert "| mid_excess |" in desc and "> the number of short directions should be higher" in desc
+    assert "C4 plot" in got["C4/toy/line-D100 [primary] " + _statement("C4")][3]
+    assert got["C13/mlp-digits/pairs [primary] " + _statement("C13")][0] == "failed"
+    assert got["C12/mlp-digits/radius [primary] " + _statement("C12")][0] == "broken"
+
+
+def _statement(cid):
+    from landscape_lib.verdicts.claims import CLAIMS
+
+    return CLAIMS[cid].statement
+
+
+def test_allure_overview_shows_claim_counts_and_verdict_statuses(sample_reports):
     need_browser()
     index = sample_reports / "allure-report" / "index.html"
     html = index.read_text(encoding="utf-8")
     assert report_cli.find_tracking(html) == [], "tracking/network resources in the report"
     assert not re.search(r"<(?:script|link)\b[^>]*(?:src|href)=[\"']?(?!data:)[^\"' >]+\.(?:js|css)", html), \
         "the single-file report references a separate .js/.css file"
-    # one self-contained file: the app and the results are inlined, the plot PNG among them
-    assert 'src="data:text/javascript;base64,' in html
-    assert "iVBORw0KGgo" in html, "no PNG attachment inlined in the report"
-
-    rid = _result_id(sample_reports, "C4 The straight line")
-    shot_html = index.with_name("screenshot.html")
-    shot_html.write_text(html.replace("</body>", EXPAND_ATTACHMENTS + "</body>"), encoding="utf-8")
-    dom = browse(f"{shot_html.as_uri()}#{rid}", screenshot=SHOTS / "report-screenshot.png")
+    assert 'src="data:text/javascript;base64,' in html and "iVBORw0KGgo" in html  # app and plot inlined
+    dom = browse(index.as_uri(), screenshot=SHOTS / "report-screenshot.png", size=(1400, 1000))
     text = visible_text(dom)
-    assert "C4 The straight line between two independent optima rises to a loss wall far above both ends." in text
-    assert "a pair of two independently optimized optima has a high loss wall" in text, "the paper's quote"
-    assert "Rule:" in text and "wall_ratio >= 10" in text
-    assert re.search(r"<img\b[^>]*\bsrc=\"(?:data:image/png|blob:)", dom), "the plot image is not shown"
-    assert "measured vs threshold" in text and "measurements.json" in text and "C4 plot" in text
+    assert _summary(sample_reports) in text, "the ledger's summary is not the report's name"
+    # the verdicts as statuses: 4 passed (2 claims hold, 1 variant holds, 1 control refuted), 3 failed
+    # (refuted claim, control that holds, the regression), 1 broken (error), 1 unknown (inconclusive)
+    by_id = json.loads((sample_reports / "allure-report" / "test-results.json").read_text())["byId"]
+    statuses = sorted(v["status"] for v in by_id.values())
+    assert statuses == sorted(["passed"] * 4 + ["failed"] * 3 + ["broken", "unknown"]), statuses
+    assert "skipped" not in statuses
 
 
-def test_allure_report_sorts_results_into_categories(sample_reports):
+def test_allure_refuted_claim_reads_as_refuted(sample_reports):
     need_browser()
     index = sample_reports / "allure-report" / "index.html"
-    text = visible_text(browse(f"{index.as_uri()}#categories", size=(1300, 1000)))
-    assert "Refuted claim (scientific result)" in text
-    assert "C11 Random probes from a point near a wedge" in text
+    rid = _result_id(sample_reports, "C8/mlp-digits/budget")
+    shot_html = index.with_name("screenshot.html")
+    shot_html.write_text(index.read_text(encoding="utf-8").replace("</body>", EXPAND_ATTACHMENTS + "</body>"),
+                         encoding="utf-8")
+    dom = browse(f"{shot_html.as_uri()}#{rid}", screenshot=SHOTS / "report-case-screenshot.png")
+    text = visible_text(dom)
+    assert "C8/mlp-digits/budget [primary] The number of short (high-curvature) directions peaks" in text
+    assert "REFUTED claim: it does not reproduce on this case" in text
+    assert "the number of short directions should be higher in the middle" in text, "the paper's quote"
+    assert "mid_excess" in text and "Rule:" in text
+    assert "measured vs threshold" in text and "row.json" in text
+
+
+def test_allure_categories_say_what_each_result_means(sample_reports):
+    need_browser()
+    index = sample_reports / "allure-report" / "index.html"
+    text = visible_text(browse(f"{index.as_uri()}#categories", size=(1300, 1400)))
+    for name in (allure_meta.REFUTED, allure_meta.CONTROL_HOLDS, allure_meta.REGRESSION, allure_meta.INCONCLUSIVE,
+                 allure_meta.ERROR):
+        assert name in text, name
+    assert "Refuted claim (scientific result)" not in text and "XFAIL" not in text
     meta = visible_text(browse(index.as_uri(), size=(1300, 1000)))
     assert "tier" in meta and "torch" in meta, "the run's environment is not shown"
 
@@ -242,7 +261,8 @@ def test_claims_html_in_browser(sample_reports):
     page = sample_reports / "claims.html"
     dom = browse(page.as_uri(), screenshot=SHOTS / "claims-screenshot.png", size=(1400, 1300), budget_ms=3000)
     text = visible_text(dom)
-    assert re.search(r"\d+ hold, \d+ mixed .*, \d+ refuted", text), "summary line"
-    assert "wall_ratio" in text and "refuted-as-expected" in text and "C11" in text
-    assert re.search(r'<img class="thumb" src="plots/C4-D20-n5-seed1\.png"', dom)
-    assert (sample_reports / "plots" / "C4-D20-n5-seed1.png").exists()
+    assert _summary(sample_reports) in text
+    assert "Headline: the primary verdict of each claim" in text
+    assert "control HOLDS: C4/softmax-digits/control-line" in text
+    assert "REGRESSION: verdict refuted, expected holds" in text
+    assert re.search(r'<img src="plots/C4__toy__line-D100\.png"', dom)

@@ -1,5 +1,7 @@
-"""Fast tests of the reporting layer: plots, claims.html, Allure categories/environment, the
-tracking-script detector and report_cli's paths that need no Node (no browser, no npm)."""
+"""Fast tests of the reporting layer: plots, claims.html, the Allure result of a case (attach_row's
+content), verdicts as Allure statuses, categories, environment, the tracking-script detector and
+report.cli's paths that need no Node (no browser, no npm). Built on a small synthetic ledger
+(``synthetic_rows``), never on a real run."""
 
 from __future__ import annotations
 
@@ -12,14 +14,88 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from landscape_lib import registry, verdict
 from landscape_lib.report import allure as allure_meta
 from landscape_lib.report import claims_page as claims_html
 from landscape_lib.report import cli as report_cli
-from landscape_lib.report import ledger
+from landscape_lib.report import ledger, tables
 from landscape_lib.report import plots as report
+from landscape_lib.verdicts import decide as dc
+from landscape_lib.verdicts.claims import CLAIMS
+from landscape_lib.verdicts.run import Row
 
 matplotlib.use("Agg")
+
+# -- a synthetic ledger -----------------------------------------------------------------------------
+
+# (claim, configuration, case, role, samples of the decided metrics, expected verdict, extra fields)
+SYNTHETIC = [
+    ("C4", "toy", "line-D100", "primary", [{"wall_ratio": 260.0}, {"wall_ratio": 300.0}, {"wall_ratio": 240.0}],
+     None, {"plot": "plots/C4__toy__line-D100.png"}),
+    ("C4", "toy", "control-same-wedge-D100", "control", [{"wall_ratio": 1.0}], None,
+     {"holds_if": "the line between two optima of one wedge rose 10x above them"}),
+    ("C4", "softmax-digits", "control-line", "control", [{"wall_ratio": 30.0}], "holds",
+     {"holds_if": "the convex model's line rose 10x above its ends"}),
+    ("C8", "mlp-digits", "budget", "primary", [{"mid_excess": -27.0}, {"mid_excess": -19.5}], "refuted", {}),
+    ("C8", "mlp-digits", "loss-matched", "variant", [{"mid_excess": 1.5}, {"mid_excess": 3.5}], None, {}),
+    ("C8", "toy", "paper-hessian-D100", "primary", [{"mid_excess": 2.0}, {"mid_excess": 4.0}], None, {}),
+    ("C11", "toy", "D1000", "primary", [{"cv": 0.07, "min_increase": 0.3}, {"cv": 0.12, "min_increase": 0.2}],
+     "inconclusive", {}),
+    ("C13", "mlp-digits", "pairs", "primary", [{"max_abs_cos": 0.5}], "holds", {}),  # a regression
+    ("C12", "mlp-digits", "radius", "primary", [{"radial_share": 0.9}], None,  # an error: radius_growth missing
+     {}),
+]
+
+
+def synthetic_rows(tier: str = "quick") -> list[dict]:
+    """Ledger rows (``Row.as_dict()``) decided by ``verdicts.decide`` from made-up samples, with their
+    baseline comparison: every verdict, role, a control that holds, a regression and an error."""
+    rows = []
+    for cid, conf, case, role, samples, expected, extra in SYNTHETIC:
+        claim = CLAIMS[cid]
+        d = dc.decide(claim.checks, samples, claim.statistic)
+        exp = expected or ("refuted" if role == "control" else "holds")
+        regression = []
+        if d.verdict == "error":
+            regression = ["the measurement errored"]
+        elif d.verdict != exp:
+            regression = [f"verdict {d.verdict}, expected {exp} (claims/baselines/{tier}-{conf}.json)"]
+        measured = {k: [s[k] for s in samples] if len(samples) > 1 else samples[0][k] for k in samples[0]}
+        row = Row(claim=cid, case=case, configuration=conf, role=role, verdict=d.verdict, reason=d.reason,
+                  decided=[c.as_dict() for c in d.checks], statistic=claim.statistic.describe(),
+                  samples=len(samples), ci=list(d.ci) if d.ci else None, measured=measured, rule=claim.rule,
+                  params={"D": 100} if conf == "toy" else {}, definition={"nodes": case} if cid == "C8" else {},
+                  sample_ids=list(range(len(samples))), expected=exp,
+                  baseline=f"claims/baselines/{tier}-{conf}.json", regression=regression, seconds=1.25, tier=tier,
+                  repro=f"pytest 'claims/test_claims.py::test_case[{cid}:{conf}:{case}]' --tier {tier}",
+                  error=d.reason if d.verdict == "error" else "")
+        for k, v in extra.items():
+            setattr(row, k, v)
+        rows.append(row.as_dict())
+    return rows
+
+
+def synthetic_ledger(reports=None, tier: str = "quick") -> dict:
+    """A claims.json as ``ledger.merge`` writes it (into ``reports`` when given)."""
+    rows = synthetic_rows(tier)
+    if reports is not None:
+        ledger.reset(reports)
+        for r in rows:
+            ledger.append(reports, r)
+        return ledger.merge(reports, {"tier": tier, "device": "cpu", "torch": "2.x"})
+    claims = ledger.claim_summaries(rows)
+    return {"tier": tier, "device": "cpu", "summary": ledger.summarize(claims, rows), "claims": claims, "rows": rows}
+
+
+def by_id(rows, rid):
+    return next(r for r in rows if r["id"] == rid)
+
+
+def test_synthetic_ledger_has_every_verdict_and_role():
+    rows = synthetic_rows()
+    got = {(r["role"], r["verdict"], bool(r["regression"])) for r in rows}
+    assert {("primary", "holds", False), ("primary", "refuted", False), ("primary", "inconclusive", False),
+            ("control", "refuted", False), ("control", "holds", False), ("variant", "holds", False),
+            ("primary", "refuted", True), ("primary", "error", True)} <= got, got
 
 
 # -- plots ------------------------------------------------------------------------------------------
@@ -62,113 +138,242 @@ def test_plot_functions_return_figures(name, tmp_path):
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+
+
 # -- claims.html ------------------------------------------------------------------------------------
 
-def _ledger_rows():
-    return [
-        {"claim": "C4", "case": "D20-n5", "control": False, "verdict": "holds", "measured": {"wall_ratio": 666.4,
-         "extra_metric": 3}, "threshold": {"wall_ratio": 10.0}, "rule": "wall_ratio >= 10", "seconds": 0.82,
-         "plot": "plots/C4-D20-n5.png", "repro": "pytest 'claims/test_c04.py::test[D20-n5]' --tier quick",
-         "known_refutation": None},
-        {"claim": "C4", "case": "same-wedge", "control": True, "verdict": "refuted-as-expected",
-         "measured": {"wall_ratio": 1.0}, "rule": "wall_ratio >= 10", "seconds": 0.1},
-        {"claim": "C11", "case": "D3-n2", "control": False, "verdict": "refuted", "measured": {"cv": 0.6,
-         "min_increase": 0.2}, "rule": "cv <= 0.1 and min_increase > 0", "seconds": 0.3,
-         "known_refutation": "in 3 dimensions <the well> is anisotropic"},
-        {"claim": "C13", "case": "x", "control": False, "verdict": "error", "measured": {}, "rule": "max_abs_cos <= 0.2",
-         "error": "ValueError: dataset missing", "seconds": 0.0},
-        {"claim": "A1", "case": "-", "control": False, "verdict": "not-measured", "measured": {}, "rule": "",
-         "seconds": 0.0, "note": "declared; measured by a later issue"},
-    ]
-
-
-def test_claims_html_has_summary_rows_quotes_and_plots(tmp_path):
-    rows = _ledger_rows()
-    led = {"tier": "quick", "device": "cpu", "torch": "2.x", "generated": "now", "summary": ledger.summarize(rows),
-           "rows": rows}
-    (tmp_path / "claims.json").write_text(json.dumps(led))
+def test_claims_html_headline_then_every_case(tmp_path):
+    led = synthetic_ledger(tmp_path)
     page = claims_html.write(tmp_path)
     assert page == tmp_path / "claims.html"
     html = page.read_text()
-    assert ledger.summarize(rows) in html
-    assert html.count("<tr class=") == len(rows)
-    assert "wall_ratio</b> = 666" in html and "&#10003;" in html  # measured vs threshold, pass mark
-    assert "cv</b> = 0.6" in html and "&#10007;" in html
-    assert "verdict-refuted-as-expected" in html and "verdict-refuted" in html and "verdict-error" in html
-    assert "ValueError: dataset missing" in html
-    assert "in 3 dimensions &lt;the well&gt; is anisotropic" in html  # escaped known refutation
-    assert 'src="plots/C4-D20-n5.png"' in html
-    assert "pytest &#x27;claims/test_c04.py::test[D20-n5]&#x27; --tier quick" in html
-    for c in registry.CLAIMS.values():  # every claim's section with its quote and section
-        assert f'id="{c.id}"' in html
-        assert claims_html.escape(c.quote) in html and claims_html.escape(c.section) in html
+    assert escape_(led["summary"]) in html
+    assert html.index('id="summary"') < html.index('id="headline"') < html.index('class="claim"')
+    head = html[html.index('id="headline"'):html.index("</table>", html.index('id="headline"'))]
+    rows = re.findall(r'<tr data-claim="([^"]+)" data-verdict="([^"]+)"', head)
+    assert dict(rows) == {"C4": "holds", "C8": "refuted", "C11": "inconclusive", "C12": "error", "C13": "refuted"}
+    assert len(re.findall(r'<tr class="not-measured"', head)) == len(CLAIMS) - 5
+    c8 = head[head.index('data-claim="C8"'):head.index("</tr>", head.index('data-claim="C8"'))]
+    assert "mlp-digits" in c8 and "verdict-refuted" in c8 and "toy" in c8 and "verdict-holds" in c8
+    assert "0 of 1 agree" in c8  # the loss-matched variant holds where the primary is refuted
+    c4 = head[head.index('data-claim="C4"'):head.index("</tr>", head.index('data-claim="C4"'))]
+    assert "1 of 2 refuted" in c4 and "control HOLDS: C4/softmax-digits/control-line" in c4
+    assert "wall_ratio=260 [240, 300]" in c4  # the primary case's value and interval
+    # the finding and the regression are called out above the table
+    assert 'id="controls-held"' in html and 'id="regressions"' in html
+    assert "verdict refuted, expected holds" in html
+    # every case, primary first, with the one table renderer's output, holds_if and plot
+    for r in led["rows"]:
+        assert f'id="case-{r["id"].replace("/", "-")}"' in html
+        if r["decided"]:
+            assert tables.html(r) in html
+    sec = html[html.index('<section class="claim" id="C4"'):html.index("</section>", html.index('id="C4"'))]
+    assert sec.index("Primary (1)") < sec.index("Controls (2)")
+    assert "Would have held if:</b> the convex model&#x27;s line rose 10x" in sec
+    assert 'src="plots/C4__toy__line-D100.png"' in sec
+    for c in CLAIMS.values():
+        assert f'id="{c.id}"' in html and escape_(c.quote) in html and escape_(c.section) in html
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
 
 
-def test_claims_html_control_that_holds_is_flagged():
-    html = claims_html.render({"rows": [{"claim": "C4", "case": "x", "control": True, "verdict": "holds",
-                                         "measured": {"wall_ratio": 30}, "rule": "wall_ratio >= 10"}]})
-    assert "control holds: suite defect" in html
+def escape_(s):
+    return claims_html.escape(s)
+
+
+def test_claims_html_variants_and_controls_counts_come_from_the_ledger():
+    led = synthetic_ledger()
+    c8 = led["claims"]["C8"]
+    assert c8["verdict"] == "refuted" and c8["per_configuration"] == {"mlp-digits": "refuted", "toy": "holds"}
+    html = claims_html.render(led)
+    assert f'{c8["variants"]["agree"]} of {c8["variants"]["total"]} agree' in html
 
 
 def test_claims_html_without_claims_json_lists_every_claim_unmeasured(tmp_path):
     html = claims_html.write(tmp_path).read_text()
     assert "run `make verify`" in html
-    assert f"0 hold, 0 mixed (hold on some cases, refuted on others), 0 refuted, 0 error, {len(registry.CLAIMS)} not yet measured" in html
+    assert f"{len(CLAIMS)} not measured" in html
+    assert len(re.findall(r'<tr class="not-measured"', html)) == len(CLAIMS)
 
 
 def test_claims_html_can_inline_plots(tmp_path):
     (tmp_path / "plots").mkdir()
-    (tmp_path / "plots" / "p.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
-    rows = [dict(_ledger_rows()[0], plot="plots/p.png")]
-    html = claims_html.render({"rows": rows}, embed_root=tmp_path)
+    (tmp_path / "plots" / "C4__toy__line-D100.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    html = claims_html.render(synthetic_ledger(), embed_root=tmp_path)
     assert "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode() in html
 
 
-# -- Allure categories and environment -----------------------------------------------------------------
+# -- one case's Allure result ---------------------------------------------------------------------------
 
-def _message(claim_id, case, measured, control=False):
-    claim = registry.get(claim_id)
-    holds, rows = claim.evaluate(measured)
-    return verdict.message(verdict.Outcome(claim, case, holds, rows, control), measured, {})
+def test_allure_title_labels_parameters_and_description():
+    rows = synthetic_rows()
+    r = by_id(rows, "C4/softmax-digits/control-line")
+    claim = CLAIMS["C4"]
+    assert allure_meta.row_title(r, claim) == f"C4/softmax-digits/control-line [control] {claim.statement}"
+    labels = dict(allure_meta.row_labels(r, claim))
+    assert labels == {"claim": "C4", "verdict": "holds", "role": "control", "configuration": "softmax-digits",
+                      "case": "control-line", "baseline": "matches", "section": claim.section,
+                      "epic": "Fort & Jastrzebski 2019", "feature": "C4 linear_path_wall",
+                      "story": "control (must not hold)"}
+    params = dict(allure_meta.row_parameters(by_id(rows, "C8/mlp-digits/budget")))
+    assert params == {"tier": "quick", "configuration": "mlp-digits", "nodes": "budget", "samples": "[0, 1]"}
+    assert set(allure_meta.row_tags(r)) == {"C4", "quick", "control", "holds", "softmax-digits"}
+    md = allure_meta.row_description(r, claim)
+    assert f"> {claim.quote}" in md and claim.section in md and f"`{claim.rule}`" in md
+    assert tables.markdown(r) in md
+    assert "**This control would have held if:** the convex model's line rose 10x" in md
+    assert "does not discriminate" in md
+    reg = allure_meta.row_description(by_id(rows, "C13/mlp-digits/pairs"), "C13")
+    assert "**Regression against the baseline:**" in reg and "- verdict refuted, expected holds" in reg
+    assert dict(allure_meta.row_labels(by_id(rows, "C13/mlp-digits/pairs")))["baseline"] == "regression"
+    html = allure_meta.table_html(r)
+    assert tables.html(r) in html and "would have held if" in html
 
+
+def test_attach_row_is_a_no_op_outside_an_allure_run():
+    allure_meta.attach_row(synthetic_rows()[0], CLAIMS["C4"], None)  # must not raise
+
+
+# -- verdicts as Allure statuses -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("pytest_status, verdict, role, want", [
+    ("passed", "holds", "primary", "passed"),
+    ("passed", "refuted", "primary", "failed"),
+    ("passed", "refuted", "variant", "failed"),
+    ("passed", "inconclusive", "variant", "unknown"),
+    ("passed", "error", "primary", "broken"),
+    ("passed", "refuted", "control", "passed"),
+    ("passed", "holds", "control", "failed"),
+    ("passed", "inconclusive", "control", "unknown"),
+    # a test that genuinely failed keeps its status: a regression, an error, a skip
+    ("failed", "holds", "primary", "failed"),
+    ("failed", "refuted", "control", "failed"),
+    ("broken", "error", "primary", "broken"),
+    ("skipped", "holds", "primary", "skipped"),
+])
+def test_verdict_status(pytest_status, verdict, role, want):
+    assert allure_meta.verdict_status(pytest_status, verdict, role) == want
+
+
+def _result(row, status="passed", message=None):
+    res = {"uuid": "u-" + row["id"].replace("/", "-"), "name": "test_case", "status": status,
+           "labels": [{"name": n, "value": v} for n, v in allure_meta.row_labels(row)],
+           "attachments": []}
+    if message:
+        res["statusDetails"] = {"message": message, "trace": "tb"}
+    return res
+
+
+def test_rewrite_result_shows_the_verdict_and_keeps_real_failures():
+    rows = synthetic_rows()
+    ref = allure_meta.rewrite_result(_result(by_id(rows, "C8/mlp-digits/budget")), by_id(rows, "C8/mlp-digits/budget"))
+    assert ref["status"] == "failed"
+    assert ref["statusDetails"]["message"].startswith("REFUTED claim: it does not reproduce on this case. refuted: "
+                                                      "mid_excess > 0.")
+    assert "As in its baseline (claims/baselines/quick-mlp-digits.json), so the test passed." in ref["statusDetails"]["message"]
+    assert "mid_excess = -23.2 [-27, -19.5]" in ref["statusDetails"]["message"]
+    ctl = by_id(rows, "C4/softmax-digits/control-line")
+    held = allure_meta.rewrite_result(_result(ctl), ctl)
+    assert held["status"] == "failed" and held["statusDetails"]["message"].startswith("CONTROL HOLDS")
+    assert "would have held if" in held["statusDetails"]["message"]
+    inc = by_id(rows, "C11/toy/D1000")
+    assert allure_meta.rewrite_result(_result(inc), inc)["status"] == "unknown"
+    ok = by_id(rows, "C4/toy/control-same-wedge-D100")
+    assert allure_meta.rewrite_result(_result(ok), ok) == _result(ok)  # a refuted control passes as it is
+    reg = by_id(rows, "C13/mlp-digits/pairs")
+    msg = tables.message(reg, CLAIMS["C13"])
+    failed = _result(reg, "failed", "AssertionError: " + msg)
+    assert allure_meta.rewrite_result(failed, reg) == failed  # a regression keeps its failure and message
+    plain = {"uuid": "x", "status": "passed", "labels": [{"name": "suite", "value": "tests"}]}
+    assert allure_meta.rewrite_result(plain) is plain  # a library test is left alone
+
+
+def test_rewrite_results_copies_and_maps_every_result(tmp_path):
+    rows = synthetic_rows()
+    src, dst = tmp_path / "results", tmp_path / "copy"
+    src.mkdir()
+    for r in rows:
+        status = "broken" if r["verdict"] == "error" else "failed" if r["regression"] else "passed"
+        res = _result(r, status, tables.message(r, CLAIMS[r["claim"]]) if status != "passed" else None)
+        (src / f"{r['id'].replace('/', '_')}-attachment.json").write_text(json.dumps(r))
+        res["attachments"] = [{"name": "row.json", "source": f"{r['id'].replace('/', '_')}-attachment.json",
+                               "type": "application/json"}]
+        (src / f"{res['uuid']}-result.json").write_text(json.dumps(res))
+    (src / "environment.properties").write_text("tier=quick\n")
+    before = {p.name: p.read_text() for p in src.iterdir()}
+    counts = allure_meta.rewrite_results(src, dst)
+    assert {p.name: p.read_text() for p in src.iterdir()} == before  # the pytest results are untouched
+    assert (dst / "environment.properties").read_text() == "tier=quick\n"
+    assert json.loads((dst / "categories.json").read_text()) == allure_meta.categories_allure2()
+    got = {}
+    for f in dst.glob("*-result.json"):
+        res = json.loads(f.read_text())
+        labels = {l["name"]: l["value"] for l in res["labels"]}
+        got[f"{labels['claim']}/{labels['configuration']}/{labels['case']}"] = (
+            res["status"], allure_meta.match_category(res["status"], res.get("statusDetails", {}).get("message", ""),
+                                                      labels))
+    assert got == {
+        "C4/toy/line-D100": ("passed", None),
+        "C4/toy/control-same-wedge-D100": ("passed", None),
+        "C4/softmax-digits/control-line": ("failed", allure_meta.CONTROL_HOLDS),
+        "C8/mlp-digits/budget": ("failed", allure_meta.REFUTED),
+        "C8/mlp-digits/loss-matched": ("passed", None),
+        "C8/toy/paper-hessian-D100": ("passed", None),
+        "C11/toy/D1000": ("unknown", allure_meta.INCONCLUSIVE),
+        "C13/mlp-digits/pairs": ("failed", allure_meta.REGRESSION),
+        "C12/mlp-digits/radius": ("broken", allure_meta.ERROR),
+    }
+    assert counts == {"passed": 4, "failed": 3, "unknown": 1, "broken": 1}
+    # Allure 2 (categories.json, whole-message regexes) sorts the rewritten copy the same way
+    for f in dst.glob("*-result.json"):
+        res = json.loads(f.read_text())
+        labels = {l["name"]: l["value"] for l in res["labels"]}
+        msg = res.get("statusDetails", {}).get("message", "")
+        a3 = allure_meta.match_category(res["status"], msg, labels)
+        if res["status"] != "passed":
+            assert allure_meta.match_category_allure2(res["status"], msg) == a3, (f.name, msg)
+
+
+# -- categories ----------------------------------------------------------------------------------------
 
 def test_categories_json_is_valid_allure2(tmp_path):
     path = allure_meta.write_categories(tmp_path)
     cats = json.loads(path.read_text())
-    names = [c["name"] for c in cats]
-    assert names[0] == allure_meta.INFRA
-    assert {allure_meta.REFUTED, allure_meta.CONTROL_HOLDS, allure_meta.XPASS, allure_meta.INFRA} <= set(names)
+    assert [c["name"] for c in cats] == [allure_meta.ERROR, allure_meta.REGRESSION, allure_meta.CONTROL_HOLDS,
+                                         allure_meta.REFUTED, allure_meta.INCONCLUSIVE]
     for c in cats:
         assert set(c) <= {"name", "description", "matchedStatuses", "messageRegex", "traceRegex", "flaky"}
         assert c["matchedStatuses"] and set(c["matchedStatuses"]) <= {"failed", "broken", "passed", "skipped", "unknown"}
         if "messageRegex" in c:
             re.compile(c["messageRegex"])
-    # Allure 2 matches the whole message: the refuted-xfail regex must fullmatch a real message
-    refuted = "XFAIL C11 refuted on D3-n2: cv=0.6\n\nAssertionError: " + _message("C11", "D3-n2", {"cv": 0.6,
-                                                                                                 "min_increase": 1})
-    rx = next(c["messageRegex"] for c in cats if c["name"] == allure_meta.REFUTED)
-    assert re.fullmatch(rx, refuted)
 
 
-def test_allure3_categories_sort_each_outcome():
-    refuted = _message("C11", "D3-n2", {"cv": 0.6, "min_increase": 1})
-    assert refuted.startswith("C11 radial_tunnel_isotropic [D3-n2]: REFUTED")
-    control_holds = _message("C4", "same-wedge", {"wall_ratio": 30}, control=True)
-    assert "(negative control): HOLDS" in control_holds
+def test_categories_sort_each_outcome():
     m = allure_meta.match_category
-    # as allure-pytest records them
-    assert m("skipped", "XFAIL C11 refuted on D3-n2: ...\n\nAssertionError: " + refuted) == allure_meta.REFUTED
-    assert m("failed", "AssertionError: " + control_holds) == allure_meta.CONTROL_HOLDS
-    assert m("failed", "", {"verdict": "holds", "story": "claim"}) == allure_meta.XPASS  # strict XPASS: no message
-    assert m("failed", "[XPASS(strict)] C13 refuted on x") == allure_meta.XPASS
-    assert m("failed", "AssertionError: " + refuted) == allure_meta.NEWLY_REFUTED
-    assert m("broken", "ValueError: dataset missing") == allure_meta.INFRA
-    assert m("skipped", "C1 is not run at tier quick") is None
-    assert m("passed", "") is None
+    lab = lambda verdict, role, baseline="matches": {"verdict": verdict, "role": role, "baseline": baseline}  # noqa: E731
+    assert m("failed", "REFUTED claim: ...", lab("refuted", "primary")) == allure_meta.REFUTED
+    assert m("failed", "REFUTED claim: ...", lab("refuted", "variant")) == allure_meta.REFUTED
+    assert m("failed", "CONTROL HOLDS: ...", lab("holds", "control")) == allure_meta.CONTROL_HOLDS
+    assert m("unknown", "INCONCLUSIVE: ...", lab("inconclusive", "primary")) == allure_meta.INCONCLUSIVE
+    assert m("failed", "AssertionError: C13 ...\nREGRESSION: verdict refuted, expected holds",
+             lab("refuted", "primary", "regression")) == allure_meta.REGRESSION
+    # a control that holds against its baseline is first a regression
+    assert m("failed", "x\nREGRESSION: the control holds", lab("holds", "control", "regression")) == allure_meta.REGRESSION
+    assert m("broken", "ValueError: dataset missing", lab("error", "primary", "regression")) == allure_meta.ERROR
+    assert m("passed", "", lab("holds", "primary")) is None
+    assert m("skipped", "runs at tiers ('full',), not quick") is None
     rules = allure_meta.allure3_categories()
     assert [r["name"] for r in rules] == [c["name"] for c in allure_meta.CATEGORIES]
+    assert all(r["groupBy"] == [{"label": "feature"}] for r in rules)
     json.dumps(rules)  # goes into a JSON config
+
+
+def test_allure3_matchers_use_only_fields_allure_knows():
+    known = {"statuses", "labels", "message", "trace", "flaky", "transitions", "environments"}
+    for c in allure_meta.CATEGORIES:
+        for mt in c["matchers"]:
+            assert set(mt) <= known
+            for rx in [mt.get("message", "")] + list(mt.get("labels", {}).values()):
+                re.compile(rx)
 
 
 def test_environment_properties_roundtrip(tmp_path):
@@ -263,14 +468,24 @@ def test_report_cli_without_results_writes_claims_html_and_exits_0(tmp_path, cap
     assert (tmp_path / "claims.html").exists()
 
 
-def test_allure_config_is_single_file_with_categories_and_history(tmp_path):
+def test_allure_config_is_single_file_with_categories_grouping_and_history(tmp_path):
     cfg = report_cli.allure_config(tmp_path / "out", name="n", history=tmp_path / "h.jsonl", variables={})
     awesome = cfg["plugins"]["awesome"]["options"]
-    assert awesome["singleFile"] is True
+    assert awesome["singleFile"] is True and awesome["reportName"] == "n" == cfg["name"]
+    assert awesome["groupBy"] == ["epic", "feature", "story"]  # paper -> claim -> role
+    assert awesome["charts"][0]["type"] == "currentStatus" and "passed = claim holds" in awesome["charts"][0]["title"]
     assert cfg["plugins"]["agent"] == {"enabled": False}
     assert [c["name"] for c in cfg["categories"]] == [c["name"] for c in allure_meta.CATEGORIES]
     assert cfg["historyPath"] == str(tmp_path / "h.jsonl") and cfg["appendHistory"] is True
     json.dumps(cfg)
+
+
+def test_report_name_carries_the_ledger_summary():
+    led = synthetic_ledger()
+    name = report_cli.report_name(led, {"tier": "quick", "device": "cpu"})
+    assert name == f"landscape-claims (tier quick, device cpu): {led['summary']}"
+    assert name.split(": ", 1)[1].startswith("primary verdicts: 1 hold, 2 refuted, 1 inconclusive, 1 error")
+    assert report_cli.report_name(None, {}) == "landscape-claims"
 
 
 def test_package_json_pins_allure_3_exactly():

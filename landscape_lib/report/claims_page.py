@@ -1,9 +1,16 @@
 """``reports/claims.html``: the claims ledger as one static page (no Node, no network, no script).
 
-Built from ``reports/claims.json`` (``ledger.merge``) and the registry: the summary line, the verdict
-table with the measured numbers against each threshold, and one section per claim with the paper's
-quote, section, rule (and why each threshold), control and the plots. Plot links are relative to
-``reports/`` (``row["plot"]``), so the page and ``plots/`` travel together.
+Built from ``reports/claims.json`` (``ledger.merge``) and the claims (``verdicts.claims``):
+
+1. the summary line (the ledger's headline counts);
+2. the headline table, one row per claim: statement, the **primary** verdict, the verdict per
+   configuration, the primary interval, how many variants agree, how many controls are refuted — a
+   control that *held* is shown as a finding (the measurement does not discriminate);
+3. per claim: the paper's quote, section, rule (and why each threshold), then every case (primary
+   first, then variants, then controls) with its measured-vs-threshold table (``report.tables``),
+   what would have made a control hold, regressions against the baseline, and its plot.
+
+Plot links are relative to ``reports/`` (``row["plot"]``), so the page and ``plots/`` travel together.
 """
 
 from __future__ import annotations
@@ -12,91 +19,94 @@ import json
 from html import escape
 from pathlib import Path
 
+from ..verdicts.claims import CLAIMS
 from . import ledger as ledger_mod
-from .. import registry
+from . import tables
 
-VERDICT_STYLE = {
-    "holds": ("#1a7f37", "#dafbe1"),
-    "refuted": ("#9a3412", "#ffedd5"),
-    "mixed": ("#7c2d12", "#fef3c7"),
-    "refuted-as-expected": ("#0e7490", "#cffafe"),
+VERDICT_STYLE = {  # (text, background)
+    "holds": ("#116329", "#dafbe1"),
+    "refuted": ("#a40e26", "#ffebe9"),
+    "inconclusive": ("#7d4e00", "#fff8c5"),
+    "error": ("#ffffff", "#cf222e"),
     "not-measured": ("#57606a", "#eaeef2"),
-    "error": ("#b91c1c", "#fee2e2"),
 }
+ROLE_ORDER = {"primary": 0, "variant": 1, "control": 2}
+ROLE_TEXT = {"primary": "primary", "variant": "variant", "control": "control"}
 
 CSS = """
 body{font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
 main{max-width:1400px;margin:0 auto;padding:20px 28px 60px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px}h3{font-size:16px;margin:0 0 4px}
-.env{color:#57606a;font-size:12.5px}.summary{font-size:16px;font-weight:600;margin:14px 0 6px;padding:10px 14px;
-background:#fff;border:1px solid #d0d7de;border-radius:6px}
-.counts span{margin-right:8px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:30px 0 8px}h3{font-size:16px;margin:0 0 4px}
+h4{font-size:14px;margin:16px 0 6px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
+.env{color:#57606a;font-size:12.5px}
+.summary{font-size:16px;font-weight:600;margin:14px 0 6px;padding:10px 14px;background:#fff;border:1px solid #d0d7de;
+border-radius:6px}
+.counts{margin:8px 0 4px}.counts span.c{margin-right:14px;font-size:14px}
+.legend{color:#57606a;font-size:12.5px;margin:6px 0 0}
 table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border:1px solid #d0d7de;padding:5px 7px;vertical-align:top;text-align:left}
-th{background:#f0f3f6;position:sticky;top:0;z-index:1}
-tr.control td{background:#fbfcfd}
-.pill{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:12px;white-space:nowrap}
-.m{white-space:nowrap}.ok{color:#1a7f37}.bad{color:#b91c1c}.extra{color:#57606a;font-size:12px}
+th{background:#f0f3f6}
+#headline th{position:sticky;top:0;z-index:1}
+#headline td.stmt{max-width:420px}
+#headline tr.not-measured td{color:#6e7781;font-size:12px;padding-top:3px;padding-bottom:3px}
+.pill{display:inline-block;padding:1px 9px;border-radius:10px;font-weight:600;font-size:12px;white-space:nowrap}
+.pill.big{font-size:13px;padding:2px 11px}
+.conf{white-space:nowrap;display:block;margin:1px 0}.conf .k{color:#57606a;font-size:12px}
+.ok{color:#116329}.bad{color:#a40e26;font-weight:600}.muted{color:#6e7781;font-size:12px}
+.finding{display:block;margin-top:3px;padding:2px 6px;border-radius:4px;background:#fff1e5;color:#953800;
+border:1px solid #ffb77c;font-weight:600;font-size:12px}
+.findings{background:#fff1e5;border:1px solid #ffb77c;border-radius:6px;padding:8px 14px;margin:12px 0}
+.findings.reg{background:#ffebe9;border-color:#ff8182}
+.findings b{color:#953800}.findings.reg b{color:#a40e26}
+.findings ul{margin:4px 0 0 0;padding-left:20px}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f0f3f6;padding:1px 4px;border-radius:4px;
 overflow-wrap:anywhere}
-td code{display:inline-block;margin:1px 0}
-td.case{min-width:110px;max-width:230px}
-details.repro summary{cursor:pointer;color:#0969da;font-size:12px;margin-top:4px}
-details.repro code{display:block;font-size:11px;margin-top:3px}
-#glance td:nth-child(3){max-width:560px}
-.ctl{color:#57606a}
-tr.not-measured td{color:#6e7781;font-size:12px;padding-top:3px;padding-bottom:3px}
-img.thumb{width:150px;border:1px solid #d0d7de;background:#fff}
-.claim{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:14px 18px;margin:14px 0}
+.claim{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:14px 18px;margin:16px 0}
 .claim .meta{color:#57606a;font-size:12.5px;margin-bottom:6px}
 blockquote{margin:8px 0;padding:6px 12px;border-left:4px solid #d0d7de;color:#24292f;background:#f6f8fa;
 font-style:italic}
-.plots img{max-width:560px;width:100%;border:1px solid #d0d7de;margin:6px 10px 0 0}
-.plots figure{display:inline-block;margin:0 10px 10px 0;vertical-align:top}
-figcaption{font-size:12px;color:#57606a}
-.why{color:#57606a}.reason{font-size:12px;max-width:280px}
+.case{border:1px solid #d0d7de;border-left:5px solid #d0d7de;border-radius:4px;padding:8px 12px;margin:8px 0;
+background:#fff}
+.case.v-holds{border-left-color:#1a7f37}.case.v-refuted{border-left-color:#cf222e}
+.case.v-inconclusive{border-left-color:#d4a72c}.case.v-error{border-left-color:#82071e}
+.case.control{background:#fbfcfd}.case.control.v-refuted{border-left-color:#0e7490}
+.case.control.v-holds{border-left-color:#bc4c00;background:#fff8f2}
+.case.control table.checks tr.refuted td:nth-child(6){color:#0e7490}
+.case.control table.checks tr.holds td:nth-child(6){color:#bc4c00}
+.case .head{display:flex;gap:10px;align-items:baseline;flex-wrap:wrap}
+.case .id{font-weight:600}.case .role{color:#57606a;font-size:12px;text-transform:uppercase}
+.case .reason{color:#57606a;font-size:12.5px}
+.case .body{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start;margin-top:6px}
+.case .tbl{flex:1 1 640px;min-width:0}
+.case img{width:380px;max-width:100%;border:1px solid #d0d7de;background:#fff}
+table.checks{width:auto;min-width:60%}
+table.checks tr.holds td:nth-child(6){color:#116329;font-weight:600}
+table.checks tr.refuted td:nth-child(6){color:#a40e26;font-weight:600}
+table.checks tr.inconclusive td:nth-child(6){color:#7d4e00;font-weight:600}
+table.checks tr.error td:nth-child(6){color:#82071e;font-weight:600}
+.note{font-size:12.5px;margin-top:4px}
+.regression{color:#a40e26;font-weight:600;font-size:12.5px;margin-top:4px}
+details.more summary{cursor:pointer;color:#0969da;font-size:12px;margin-top:4px}
+details.more code{display:block;font-size:11px;margin-top:3px;white-space:pre-wrap}
+ul.rule{margin:4px 0}.why{color:#57606a}
 """
 
 
-def pill(verdict: str, control: bool = False) -> str:
-    """A coloured verdict badge; a negative control that holds is a suite defect and shows as one."""
-    if control and verdict == "holds":
-        fg, bg = VERDICT_STYLE["error"]
-        return (f'<span class="pill verdict-control-holds" style="color:{fg};background:{bg}" '
-                f'title="a negative control must come out refuted">control holds: suite defect</span>')
+def pill(verdict: str, *, big: bool = False, label: str | None = None) -> str:
+    """A coloured verdict badge."""
     fg, bg = VERDICT_STYLE.get(verdict, ("#1f2328", "#eaeef2"))
-    return f'<span class="pill verdict-{escape(verdict)}" style="color:{fg};background:{bg}">{escape(verdict)}</span>'
+    text = label or verdict.replace("-", " ")
+    return (f'<span class="pill{" big" if big else ""} verdict-{escape(verdict)}" '
+            f'style="color:{fg};background:{bg}">{escape(text)}</span>')
 
 
-def _measured_cells(row: dict) -> str:
-    claim = registry.CLAIMS.get(row.get("claim"))
-    measured = row.get("measured") or {}
-    parts = []
-    metrics = set()
-    if claim is not None:
-        for c in claim.checks:
-            metrics.add(c.metric)
-            if c.metric not in measured:
-                continue
-            try:
-                value = float(measured[c.metric])
-                ok = c.passes(value)
-            except (TypeError, ValueError):
-                value, ok = measured[c.metric], False
-            cls, mark = ("ok", "&#10003;") if ok else ("bad", "&#10007;")
-            if row.get("control"):  # a control is meant to fail its checks: no alarm colours
-                cls = "ctl"
-            parts.append(f'<div class="m"><b>{escape(c.metric)}</b> = {escape(ledger_mod.fmt(value))} '
-                         f'<span class="{cls}">{mark} {escape(c.op)} {escape(ledger_mod.fmt(c.threshold))}</span></div>')
-    extra = {k: v for k, v in measured.items() if k not in metrics}
-    if extra:
-        parts.append('<div class="extra">' + ", ".join(f"{escape(str(k))}={escape(ledger_mod.fmt(v))}"
-                                                      for k, v in extra.items()) + "</div>")
-    if row.get("error"):
-        parts.append(f'<div class="bad">{escape(str(row["error"]))}</div>')
-    if row.get("note") and not measured:
-        parts.append(f'<div class="extra">{escape(str(row["note"]))}</div>')
-    return "".join(parts)
+def control_pill(verdict: str) -> str:
+    """A control's badge: refuted is what a control must be (calm), holds is a finding (alarm)."""
+    if verdict == "holds":
+        return ('<span class="pill verdict-holds control-holds" style="color:#fff;background:#bc4c00" '
+                'title="a negative control must not hold">CONTROL HOLDS</span>')
+    return (f'<span class="pill verdict-{escape(verdict)}" style="color:#0e7490;background:#cffafe" '
+            f'title="a negative control must not hold">{escape(verdict)} (as a control must)</span>')
 
 
 def _plot_src(row: dict, embed_root: Path | None) -> str | None:
@@ -112,17 +122,147 @@ def _plot_src(row: dict, embed_root: Path | None) -> str | None:
     return Path(p).as_posix()
 
 
+def _anchor(row_id: str) -> str:
+    return "case-" + "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in row_id)
+
+
+def _interval(c: dict, prim: list[dict]) -> str:
+    """Each primary case's decided values with their intervals (``metric=value [lo, hi]``)."""
+    parts = []
+    for r in prim:
+        txt = tables.measured_text(r)
+        if txt:
+            conf = f'<span class="k">{escape(r["configuration"])}:</span> ' if len(prim) > 1 else ""
+            parts.append(f'<span class="conf">{conf}{escape(txt)}</span>')
+    if not parts and c.get("ci"):
+        return escape(tables.interval_text({"ci": c["ci"]}))
+    return "".join(parts)
+
+
+def _controls_cell(c: dict, *, links: bool = True) -> str:
+    ct = c["controls"]
+    if not ct["total"]:
+        return '<span class="muted">none</span>'
+    cls = "ok" if ct["refuted"] == ct["total"] else "bad" if ct["held"] else ""
+    out = f'<span class="{cls}">{ct["refuted"]} of {ct["total"]} refuted</span>'
+    for rid in ct["held"]:
+        href = f' href="#{escape(_anchor(rid))}"' if links else ""
+        out += (f'<a class="finding"{href} title="a negative control held">'
+                f'control HOLDS: {escape(rid)} — the measurement does not discriminate</a>')
+    for rid in ct.get("inconclusive", []):
+        out += f'<span class="conf muted">inconclusive: {escape(rid)}</span>'
+    return out
+
+
+def _case_html(r: dict, embed_root: Path | None) -> str:
+    role, verdict = r.get("role", ""), r.get("verdict", "")
+    held = role == "control" and verdict == "holds"
+    if role == "control" and verdict in ("holds", "refuted"):
+        badge = control_pill(verdict)
+    else:
+        badge = pill(verdict)
+    src = _plot_src(r, embed_root)
+    plot = (f'<a href="{escape(src)}"><img src="{escape(src)}" loading="lazy" '
+            f'alt="{escape(r.get("id", ""))} plot"></a>' if src else "")
+    notes = []
+    if held:
+        notes.append('<div class="regression">The control holds: the measurement does not discriminate the claim '
+                     "from its control.</div>")
+    if role == "control" and r.get("holds_if"):
+        notes.append(f'<div class="note"><b>Would have held if:</b> {escape(r["holds_if"])}</div>')
+    for reg in r.get("regression") or []:
+        notes.append(f'<div class="regression">REGRESSION: {escape(reg)}</div>')
+    if not r.get("regression") and r.get("expected"):
+        notes.append(f'<div class="note muted">baseline: expected {escape(r["expected"])} '
+                     f'({escape(str(r.get("baseline") or "default"))}) — matches</div>')
+    if r.get("error"):
+        notes.append(f'<div class="regression">error: {escape(str(r["error"]))}</div>')
+    cfg = {k: r[k] for k in ("params", "definition", "sample_ids") if r.get(k)}
+    more = []
+    if r.get("statistic"):
+        more.append(f"decision: {r['statistic']}, {r.get('samples', 0)} sample(s)")
+    if cfg:
+        more.append("configuration: " + json.dumps(cfg, default=str, sort_keys=True))
+    if isinstance(r.get("seconds"), (int, float)):
+        more.append(f"seconds: {tables.fmt(round(float(r['seconds']), 2))}")
+    if r.get("repro"):
+        more.append(f"repro: {r['repro']}")
+    details = (f'<details class="more"><summary>decision, configuration, repro</summary>'
+               f'<code>{escape(chr(10).join(more))}</code></details>' if more else "")
+    table = tables.html(r) if r.get("decided") else '<span class="muted">nothing decided</span>'
+    return (f'<div class="case {escape(role)} v-{escape(verdict)}" id="{escape(_anchor(r.get("id", "")))}" '
+            f'data-role="{escape(role)}" data-verdict="{escape(verdict)}">'
+            f'<div class="head"><span class="role">{escape(ROLE_TEXT.get(role, role))}</span>'
+            f'<span class="id">{escape(r.get("id", ""))}</span>{badge}'
+            f'{"<span class=reason>" + escape(r["reason"]) + "</span>" if r.get("reason") else ""}</div>'
+            f'<div class="body"><div class="tbl">{table}{"".join(notes)}{details}</div>{plot}</div></div>')
+
+
+LEGEND = ('<div class="legend">The verdict of a claim comes from its <b>primary</b> cases only (the paper\'s '
+          "protocol at the threshold declared before measuring; the worst over configurations). Variants are "
+          "sensitivity analyses; controls are the same measurement where the paper's mechanism is absent and "
+          "must not hold.</div>")
+
+
+def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str:
+    """The headline table: one row per claim (primary verdict, per configuration, interval, variants, controls)."""
+    def a(href: str, text: str) -> str:
+        return f'<a href="#{escape(href)}">{text}</a>' if links else text
+
+    out = ['<table id="headline"><thead><tr><th>claim</th><th>statement</th><th>primary verdict</th>'
+           "<th>per configuration</th><th>primary measured [interval]</th><th>variants agreeing</th>"
+           "<th>controls</th></tr></thead><tbody>"]
+    for cid, c in claims.items():
+        claim = CLAIMS.get(cid)
+        verdict = c["verdict"]
+        prim = [r for r in rows if r.get("claim") == cid and r.get("role") == "primary"]
+        per = "".join(f'<span class="conf"><span class="k">{escape(k)}</span> {pill(v)}</span>'
+                      for k, v in c.get("per_configuration", {}).items())
+        v = c.get("variants", {"agree": 0, "total": 0})
+        variants = (f'{v["agree"]} of {v["total"]} agree' if v["total"] else '<span class="muted">none</span>')
+        statement = c.get("statement") or (claim.statement if claim else "")
+        if verdict == "not-measured":
+            out.append(f'<tr class="not-measured" data-claim="{escape(cid)}"><td>{a(cid, escape(cid))}</td>'
+                       f'<td class="stmt">{escape(statement)}</td><td>{pill(verdict)}</td><td colspan="4"></td></tr>')
+            continue
+        out.append(
+            f'<tr data-claim="{escape(cid)}" data-verdict="{escape(verdict)}"><td>{a(cid, "<b>" + escape(cid) + "</b>")}'
+            f"</td><td class=\"stmt\">{escape(statement)}</td>"
+            f"<td>{pill(verdict, big=True)}</td><td>{per}</td><td>{_interval(c, prim)}</td>"
+            f"<td>{variants}</td><td>{_controls_cell(c, links=links)}</td></tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def headline_page(led: dict) -> str:
+    """A small standalone HTML page: the summary, the counts and the headline table (for the Allure report)."""
+    rows = led.get("rows", [])
+    claims = led.get("claims") or ledger_mod.claim_summaries(rows)
+    summary = led.get("summary") or ledger_mod.summarize(claims, rows)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><style>{CSS}main{{padding:8px}}</style>'
+            f"</head><body><main>{_counts(claims)}{headline_table(claims, rows, links=False)}"
+            f'<div class="summary">{escape(summary)}</div>{LEGEND}</main></body></html>')
+
+
+def _counts(claims: dict) -> str:
+    counts: dict[str, int] = {}
+    for c in claims.values():
+        counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+    order = ("holds", "refuted", "inconclusive", "error", "not-measured")
+    html = "".join(f'<span class="c">{pill(v)} <b>{counts[v]}</b> claim{"s" if counts[v] != 1 else ""}</span>'
+                   for v in order if counts.get(v))
+    return f'<div class="counts" id="counts">{html}</div>' if html else ""
+
+
 def render(led: dict, *, embed_root: Path | None = None) -> str:
     """The HTML page for a ledger dict (as in claims.json). ``embed_root``: inline the plots from there."""
     rows = led.get("rows", [])
-    summary = led.get("summary") or ledger_mod.summarize(rows)
+    claims = led.get("claims") or ledger_mod.claim_summaries(rows)
+    summary = led.get("summary") or ledger_mod.summarize(claims, rows)
     env_keys = ("tier", "device", "torch", "numpy", "python", "platform", "generated")
     env = " · ".join(f"{k} <b>{escape(str(led[k]))}</b>" for k in env_keys if led.get(k) not in (None, ""))
-    per = ledger_mod.claim_verdicts(rows) if rows else {}
-    counts = {}
-    for v in per.values():
-        counts[v] = counts.get(v, 0) + 1
-    count_html = "".join(f"<span>{pill(v)} {n} claim{'s' if n != 1 else ''}</span>" for v, n in counts.items())
+    held = [r for r in rows if r.get("role") == "control" and r.get("verdict") == "holds"]
+    regressed = [r for r in rows if r.get("regression")]
 
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -132,87 +272,64 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
            "Landscapes) · He, Huang &amp; Yuan 2019 (Asymmetric Valleys)</div>",
            f'<div class="env">{env}</div>' if env else "",
            f'<div class="summary" id="summary">{escape(summary)}</div>',
-           f'<div class="counts">{count_html}</div>' if count_html else "",
-           "<h2>Claims at a glance</h2>",
-           '<table id="glance"><thead><tr><th>claim</th><th>verdict</th><th>statement</th><th>paper</th>'
-           "<th>cases: holds / refuted / error</th><th>negative controls refuted</th></tr></thead><tbody>"]
-    for cid, c in registry.CLAIMS.items():
-        crow = [r for r in rows if r.get("claim") == cid and r.get("verdict") != "not-measured"]
-        cases = [r for r in crow if not r.get("control")]
-        ctrl = [r for r in crow if r.get("control")]
-        n = {v: sum(r.get("verdict") == v for r in cases) for v in ("holds", "refuted", "error")}
-        ctrl_ok = sum(r.get("verdict") == "refuted-as-expected" for r in ctrl)
-        ctrl_cls = "ok" if ctrl_ok == len(ctrl) else "bad"
-        out.append(
-            f'<tr data-claim="{escape(cid)}"><td><a href="#{escape(cid)}"><b>{escape(cid)}</b></a></td>'
-            f"<td>{pill(per.get(cid, 'not-measured'))}</td><td>{escape(c.statement)}</td>"
-            f'<td class="extra">{escape(c.paper.split(",")[0])}, {escape(c.section)}</td>'
-            f"<td>{(str(n['holds']) + ' / ' + str(n['refuted']) + ' / ' + str(n['error'])) if cases else ''}</td>"
-            f'<td>{f"<span class={ctrl_cls}>{ctrl_ok}/{len(ctrl)}</span>" if ctrl else ""}</td></tr>')
-    out.append("</tbody></table>")
+           _counts(claims)]
+    if held:
+        out.append('<div class="findings" id="controls-held"><b>Finding: controls that HOLD</b> — on these cases the '
+                   "measurement does not tell the claim from its negative control, so the claim's verdict there "
+                   "says little:<ul>" + "".join(
+                       f'<li><a href="#{escape(_anchor(r["id"]))}">{escape(r["id"])}</a>: '
+                       f'{escape(tables.measured_text(r))}'
+                       f'{" — would have held if " + escape(r["holds_if"]) if r.get("holds_if") else ""}</li>'
+                       for r in held) + "</ul></div>")
+    if regressed:
+        out.append('<div class="findings reg" id="regressions"><b>Regressions against the baselines</b> (these tests '
+                   "failed):<ul>" + "".join(
+                       f'<li><a href="#{escape(_anchor(r["id"]))}">{escape(r["id"])}</a>: '
+                       f'{escape("; ".join(r["regression"]))}</li>' for r in regressed) + "</ul></div>")
 
-    out += ["<h2>Every measurement</h2>",
-            '<table id="verdicts"><thead><tr><th>claim</th><th>case</th><th>control</th><th>verdict</th>'
-            "<th>measured vs rule (threshold)</th><th>known refutation</th><th>s</th><th>plot</th></tr></thead><tbody>"]
-    for r in rows:
-        cid = str(r.get("claim", ""))
-        claim = registry.CLAIMS.get(cid)
-        src = _plot_src(r, embed_root)
-        plot = (f'<a href="{escape(src)}"><img class="thumb" src="{escape(src)}" loading="lazy" '
-                f'alt="{escape(cid)} plot"></a>' if src else "")
-        secs = r.get("seconds")
-        repro = (f'<details class="repro"><summary>repro</summary><code>{escape(str(r["repro"]))}</code></details>'
-                 if r.get("repro") else "")
-        out.append(
-            f'<tr class="{"control" if r.get("control") else "claim"} {escape(str(r.get("verdict", "")))}" '
-            f'data-claim="{escape(cid)}">'
-            f'<td><a href="#{escape(cid)}"><b>{escape(cid)}</b></a>'
-            f'{"<br><span class=extra>" + escape(claim.slug) + "</span>" if claim else ""}</td>'
-            f"<td class=\"case\">{escape(str(r.get('case', '')))}{repro}</td>"
-            f"<td>{'yes' if r.get('control') else ''}</td>"
-            f"<td>{pill(str(r.get('verdict', '')), bool(r.get('control')))}</td>"
-            f"<td>{_measured_cells(r) or '<code>' + escape(str(r.get('rule', ''))) + '</code>'}</td>"
-            f'<td class="reason">{escape(str(r.get("known_refutation") or ""))}</td>'
-            f"<td>{escape(ledger_mod.fmt(round(float(secs), 2))) if isinstance(secs, (int, float)) and secs else ''}</td>"
-            f"<td>{plot}</td></tr>")
-    out.append("</tbody></table>")
+    out += ["<h2>Headline: the primary verdict of each claim</h2>", LEGEND, headline_table(claims, rows)]
 
-    out.append("<h2>Claims</h2>")
-    for cid, c in registry.CLAIMS.items():
-        crow = [r for r in rows if r.get("claim") == cid]
-        verdict = per.get(cid, "not-measured")
-        checks = "".join(f"<li><code>{escape(ch.describe())}</code> <span class=\"why\">— {escape(ch.why)}</span></li>"
-                         for ch in c.checks)
-        figs = []
-        for r in crow:
-            src = _plot_src(r, embed_root)
-            if src:
-                cap = f"{r.get('case', '')}{' (control)' if r.get('control') else ''}: {r.get('verdict', '')}"
-                figs.append(f'<figure><a href="{escape(src)}"><img src="{escape(src)}" loading="lazy" '
-                            f'alt="{escape(cid)} {escape(cap)}"></a><figcaption>{escape(cap)}</figcaption></figure>')
-        cases = ", ".join(f"{escape(str(r.get('case')))}{' (control)' if r.get('control') else ''}: "
-                          f"{pill(str(r.get('verdict')), bool(r.get('control')))}" for r in crow if r.get("verdict") != "not-measured")
-        out.append(
-            f'<section class="claim" id="{escape(cid)}"><h3>{escape(cid)} {pill(verdict)} '
-            f"<code>{escape(c.slug)}</code></h3>"
-            f'<div class="meta">{escape(c.paper)}, {escape(c.section)}'
-            f'{" · measured by " + escape(c.measured_by) if c.measured_by else ""}</div>'
-            f"<div><b>{escape(c.statement)}</b></div><blockquote>{escape(c.quote)}</blockquote>"
-            f"<div><b>Metric:</b> {escape(c.metric)}</div><div><b>Rule</b> (holds when all pass):<ul>{checks}</ul></div>"
-            f"<div><b>Negative control:</b> {escape(c.control)}</div>"
-            f'{"<div><b>Definitions:</b> " + escape(c.definitions) + "</div>" if c.definitions else ""}'
-            f'{"<div><b>Refutations declared:</b><ul>" + "".join(f"<li><code>{escape(x.case)}</code>: {escape(x.reason)}</li>" for x in c.refutations) + "</ul></div>" if c.refutations else ""}'
-            f'{"<div><b>Cases:</b> " + cases + "</div>" if cases else ""}'
-            f'{"<div class=plots>" + "".join(figs) + "</div>" if figs else ""}</section>')
+    out.append("<h2>Claims and every case</h2>")
+    measured = [cid for cid, c in claims.items() if c["verdict"] != "not-measured"]
+    unmeasured = [cid for cid in claims if cid not in measured]
+    for cid in measured + unmeasured:
+        c = claims[cid]
+        if cid == (unmeasured or [None])[0]:
+            out.append(f"<h2>Not measured at this tier ({len(unmeasured)})</h2>")
+        claim = CLAIMS.get(cid)
+        mine = sorted((r for r in rows if r.get("claim") == cid),
+                      key=lambda r: (ROLE_ORDER.get(r.get("role"), 3), r.get("configuration", ""), r.get("case", "")))
+        head = f'<h3>{escape(cid)} {pill(c["verdict"], big=True)}'
+        if claim is not None:
+            head += f" <code>{escape(claim.slug)}</code>"
+        head += "</h3>"
+        parts = [f'<section class="claim" id="{escape(cid)}">', head]
+        if claim is not None:
+            checks = "".join(f"<li><code>{escape(ch.describe())}</code> <span class=\"why\">— {escape(ch.why)}</span></li>"
+                             for ch in claim.checks)
+            parts += [f'<div class="meta">{escape(claim.paper)}, {escape(claim.section)}'
+                      f'{" · measured by " + escape(claim.measured_by) if claim.measured_by else ""}</div>',
+                      f"<div><b>{escape(claim.statement)}</b></div><blockquote>{escape(claim.quote)}</blockquote>",
+                      f"<div><b>Metric:</b> {escape(claim.metric)}</div>",
+                      f'<div><b>Rule</b> (holds when every check holds):<ul class="rule">{checks}</ul></div>',
+                      f"<div><b>Negative control:</b> {escape(claim.control)}</div>",
+                      f'{"<div><b>Definitions:</b> " + escape(claim.definitions) + "</div>" if claim.definitions else ""}']
+        if not mine:
+            parts.append('<div class="muted">not measured at this tier</div>')
+        for role, title in (("primary", "Primary"), ("variant", "Variants"), ("control", "Controls")):
+            rs = [r for r in mine if r.get("role") == role]
+            if rs:
+                parts.append(f"<h4>{title} ({len(rs)})</h4>" + "".join(_case_html(r, embed_root) for r in rs))
+        parts.append("</section>")
+        out.append("".join(p for p in parts if p))
     out.append("</main></body></html>")
     return "\n".join(x for x in out if x)
 
 
 def placeholder_ledger(reason: str) -> dict:
     """A ledger with every declared claim not measured (when claims.json does not exist yet)."""
-    rows = [{"claim": cid, "case": "-", "verdict": "not-measured", "measured": {}, "rule": c.rule,
-             "seconds": 0.0, "control": False, "note": reason} for cid, c in registry.CLAIMS.items()]
-    return {"summary": ledger_mod.summarize(rows) + f" ({reason})", "rows": rows}
+    claims = ledger_mod.claim_summaries([])
+    return {"summary": ledger_mod.summarize(claims, []) + f" ({reason})", "claims": claims, "rows": []}
 
 
 def write(reports, *, embed: bool = False, out: Path | None = None) -> Path:

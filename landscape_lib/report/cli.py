@@ -7,10 +7,16 @@
    Allure's template always adds a Google Analytics (gtag) snippet; it is stripped here and the file
    is then checked for any tracking or external script — the command fails if one remains.
 
-Categories and environment go both into the results dir (categories.json, environment.properties,
-for Allure 2 users) and into the generated Allure 3 config (which is where Allure 3 takes categories
-from). History accumulates in ``reports/history/history.jsonl``: keep that file between CI runs to see
-each claim's trend. Without Node.js/npm the command prints how to get it and exits 0.
+Allure shows verdicts, not pytest outcomes: a claims test passes when its verdict matches its
+baseline, so the report is generated from a *copy* of the results in which every passed claim result
+takes the status of its verdict (``allure.rewrite_results``: claim holds -> passed, refuted -> failed,
+inconclusive -> unknown; a control the other way round; a regression or error keeps its failure). The
+report's name is the ledger's headline summary, so the claim counts show at the top of the overview;
+the tree is grouped by paper, claim and role; the categories say what each non-passed result means.
+
+Categories and environment also go into the results dir (categories.json, environment.properties, for
+Allure 2 users). History accumulates in ``reports/history/history.jsonl``: keep that file between CI
+runs to see each claim's trend. Without Node.js/npm the command prints how to get it and exits 0.
 """
 
 from __future__ import annotations
@@ -165,6 +171,9 @@ def results_fingerprint(results: Path) -> str:
     return hashlib.sha1("\n".join(names).encode()).hexdigest()
 
 
+STATUS_LEGEND = allure.STATUS_LEGEND.split("; a regression")[0]
+
+
 def allure_config(output: Path, *, name: str, history: Path | None, variables: dict, history_limit: int = 100,
                   append_history: bool = True) -> dict:
     cfg = {
@@ -175,8 +184,18 @@ def allure_config(output: Path, *, name: str, history: Path | None, variables: d
         "variables": {str(k): str(v) for k, v in (variables or {}).items()},
         "categories": allure.allure3_categories(),
         "plugins": {
-            "awesome": {"options": {"singleFile": True, "reportName": name, "reportLanguage": "en", "theme": "light",
-                                    "groupBy": ["epic", "feature"], "stepTreeExpansion": "expanded"}},
+            "awesome": {"options": {
+                "singleFile": True, "reportName": name, "reportLanguage": "en", "theme": "light",
+                # the tree: paper -> claim -> role (primary / variant / control)
+                "groupBy": ["epic", "feature", "story"], "stepTreeExpansion": "expanded",
+                "charts": [
+                    {"type": "currentStatus", "title": f"Cases by verdict ({STATUS_LEGEND})"},
+                    {"type": "statusDynamics", "title": "Verdicts over runs"},
+                    {"type": "statusTransitions", "title": "Verdict changes between runs"},
+                    {"type": "stabilityDistribution", "title": "Verdict stability by claim", "groupBy": "feature"},
+                    {"type": "durations", "title": "Durations"},
+                ],
+            }},
             # the agent plugin (for coding agents) is added by default; nothing here needs it
             "agent": {"enabled": False},
         },
@@ -188,9 +207,18 @@ def allure_config(output: Path, *, name: str, history: Path | None, variables: d
     return cfg
 
 
+def report_name(ledger: dict | None, env: dict) -> str:
+    """``landscape-claims (tier quick, device cpu): <the ledger's headline summary>``."""
+    where = ", ".join(f"{k} {env[k]}" for k in ("tier", "device") if env.get(k))
+    name = "landscape-claims" + (f" ({where})" if where else "")
+    summary = (ledger or {}).get("summary")
+    return f"{name}: {summary}" if summary else name
+
+
 def generate_allure(results: Path, output: Path, *, name: str, history: Path | None, variables: dict,
-                    node: str, root: Path = ROOT, timeout: float = 600) -> Path:
-    """Run Allure 3 into ``output`` (single file), strip and verify; returns ``output/index.html``."""
+                    node: str, root: Path = ROOT, timeout: float = 600, ledger: dict | None = None) -> Path:
+    """Run Allure 3 on a verdict-status copy of ``results`` into ``output`` (single file), strip and verify;
+    returns ``output/index.html``. ``ledger``: claims.json (the headline table, shown as a global attachment)."""
     for stale in ("index.html", "summary.json", "test-results.json"):  # never rmtree a user-given dir
         (output / stale).unlink(missing_ok=True)
     append = True
@@ -201,10 +229,16 @@ def generate_allure(results: Path, output: Path, *, name: str, history: Path | N
         fp = results_fingerprint(results)
         append = not (stamp.exists() and stamp.read_text().strip() == fp)
     with tempfile.TemporaryDirectory(prefix="allurerc-") as tmp:
+        # verdicts as statuses, in a copy: the pytest results stay as they were
+        verdict_results = Path(tmp) / "results"
+        counts = allure.rewrite_results(results, verdict_results, rows=(ledger or {}).get("rows"))
+        allure.add_overview(verdict_results, claims_page.headline_page(ledger) if ledger else None)
+        print("report: Allure statuses from verdicts: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+              flush=True)
         cfg_path = Path(tmp) / "allurerc.json"
         cfg_path.write_text(json.dumps(allure_config(output, name=name, history=history, variables=variables,
                                                      append_history=append), indent=1), encoding="utf-8")
-        cmd = [node, str(allure_cli(root)), "generate", "--config", str(cfg_path), str(results)]
+        cmd = [node, str(allure_cli(root)), "generate", "--config", str(cfg_path), str(verdict_results)]
         env = {**os.environ, "NO_COLOR": "1", "ALLURE_AGENT_STATE_DIR": str(Path(tmp) / "agent")}
         proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
@@ -227,16 +261,20 @@ def generate_allure(results: Path, output: Path, *, name: str, history: Path | N
     return index
 
 
+def read_ledger(reports: Path) -> dict | None:
+    try:
+        return json.loads((reports / "claims.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def run_environment(reports: Path, results: Path) -> dict:
     """What the report shows as the environment: environment.properties (conftest), else claims.json's header."""
     env = allure.read_environment(results)
-    led_path = reports / "claims.json"
-    if led_path.exists():
-        try:
-            for k, v in allure.environment_from_ledger(json.loads(led_path.read_text(encoding="utf-8"))).items():
-                env.setdefault(k, str(v))
-        except ValueError:
-            pass
+    led = read_ledger(reports)
+    if led is not None:
+        for k, v in allure.environment_from_ledger(led).items():
+            env.setdefault(k, str(v))
     return env
 
 
@@ -281,12 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     allure.write_categories(results)
     if env and not (results / "environment.properties").exists():
         allure.write_environment(results, env)
-    name = a.name or "landscape-claims" + (f": tier {env['tier']}" if env.get("tier") else "") + \
-        (f", device {env['device']}" if env.get("device") else "")
+    led = read_ledger(reports)
+    name = a.name or report_name(led, env)
     try:
         ensure_allure(npm)
         index = generate_allure(results.resolve(), output.resolve(), name=name,
-                                history=history.resolve() if history else None, variables={}, node=node)
+                                history=history.resolve() if history else None, variables={}, node=node,
+                                ledger=led)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, RuntimeError, OSError) as e:
         print(f"report: ERROR: {e}", file=sys.stderr, flush=True)
         return 1

@@ -4,8 +4,8 @@ Generic: lines, sweep, histogram, bars, path_losses (C4, C5), cosine_matrix (C6)
 label_agreement (C7), count_profile (C8), count_vs_m (C10), width_vs_hyperparam (C14), swa_bars
 (C16, A2), valley_profile (A1, A3, A4), loss_surface (A4).
 
-The claim tests pass the Figure to ``verdict.check_claim(..., plot=fig)``, which saves it under
-reports/plots/ and attaches it to the Allure result.
+A measurement protocol draws its case's Figure; the claims fixture (``fixtures/verdicts.py``) saves it
+under reports/plots/ and ``report.allure.attach_row`` attaches it to the case's Allure result.
 """
 
 from __future__ import annotations
