@@ -472,6 +472,21 @@ def test_a_failing_build_writes_nothing_and_releases_the_lock(tmp_path):
     assert hit is False and isinstance(value, Optimum)
 
 
+def test_a_failing_rebuild_keeps_the_previous_entry_intact(tmp_path):
+    """retrain=True whose build raises: the old entry is still served, no temporaries are left."""
+    c = Cache(tmp_path, lock_timeout=5)
+    first, _ = c.get_or_build("k", Counter())
+
+    def fails():
+        raise RuntimeError("build failed half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        c.get_or_build("k", fails, retrain=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["k.lock", c.path("k").name])
+    again, hit = c.get_or_build("k", Counter())
+    assert hit is True and _same(first, again)
+
+
 def test_an_unsaveable_value_writes_nothing(tmp_path):
     c = Cache(tmp_path)
     with pytest.raises(Exception):

@@ -263,3 +263,95 @@ def test_slq_bad_input():
         slq_density(f, theta, 0, 10)
     with pytest.raises(ValueError, match="lanczos_steps"):
         slq_density(f, theta, 2, 0)
+
+
+# ---------------------------------------------------------------- errors, not silence
+
+def _quadratic(D: int = 6):
+    w = torch.arange(1, D + 1, dtype=F64)
+    return (lambda th: 0.5 * (w * th * th).sum()), torch.ones(D, dtype=F64)
+
+
+def test_nan_loss_raises_naming_the_point_not_a_linear_algebra_error():
+    f, theta = _quadratic()
+    nan_f = lambda th: f(th) * float("nan")  # noqa: E731
+    for call in (lambda: count_short_directions(nan_f, theta, 0.5, k0=2),
+                 lambda: top_eigenvalues(nan_f, theta, 2),
+                 lambda: top_eigenvalues(nan_f, theta, 2, method="eigsh"),
+                 lambda: make_hvp(nan_f, theta, use_linearize=True),
+                 lambda: make_hvp(nan_f, theta, use_linearize=False),
+                 lambda: hutchinson_trace(nan_f, theta, 2),
+                 lambda: slq_density(nan_f, theta, 2, 3)):
+        with pytest.raises(FloatingPointError, match=r"loss is nan at theta \(norm 2\.44949, D = 6\)"):
+            call()
+
+
+def test_non_finite_curvature_at_a_finite_loss_raises_naming_the_product_and_point():
+    """sqrt(|x|) has loss 0 but infinite curvature at 0: the products are not finite."""
+    f = lambda th: th.abs().sqrt().sum()  # noqa: E731
+    theta = torch.zeros(5, dtype=F64)
+    with pytest.raises(FloatingPointError, match=r"Hessian-vector product 1 has .*at theta \(norm 0, D = 5\)"):
+        top_eigenvalues(f, theta, 2)
+    with pytest.raises(FloatingPointError, match=r"at theta \(norm 0, D = 5\)"):
+        count_short_directions(f, theta, 0.1, k0=2)
+    with pytest.raises(FloatingPointError, match="Hessian-vector product 1 has 5 NaN"):
+        lanczos_top(lambda v: torch.full_like(v, float("nan")), 5, 2)
+
+
+def test_count_profile_names_the_index_of_the_bad_point():
+    f, theta = _quadratic()
+    nan_f = lambda th: f(th) * float("nan")  # noqa: E731
+    with pytest.raises(FloatingPointError, match=r"loss is nan at theta .*index 1 of the 3 points of the profile"):
+        count_profile([f, nan_f, f], [theta, theta, theta], endpoint_top=[6.0], k0=2)
+    bad = theta.clone()
+    bad[2] = float("inf")
+    with pytest.raises(ValueError, match=r"theta must be finite: 0 NaN and 1 infinite .*index 2 of the 3 points"):
+        count_profile(f, [theta, theta, bad], endpoint_top=[6.0], k0=2)
+
+
+@pytest.mark.parametrize("theta, match", [
+    (torch.tensor([1.0, float("nan"), 2.0], dtype=F64), r"theta must be finite: 1 NaN and 0 infinite entries of 3 "
+                                                        r"\(first at index 1\)"),
+    (torch.tensor([float("-inf"), 0.0], dtype=F64), r"theta must be finite: 0 NaN and 1 infinite"),
+    (torch.tensor([1, 2, 3]), r"theta must be a floating-point tensor \(float32 or float64\), got torch.int64"),
+    (torch.tensor([True, False]), r"theta must be a floating-point tensor .*torch.bool"),
+])
+def test_bad_theta_is_rejected_everywhere_curvature_takes_it(theta, match):
+    f = lambda th: (th * th).sum()  # noqa: E731
+    v = torch.ones_like(theta, dtype=F64)
+    for call in (lambda: hvp(f, theta, v), lambda: make_hvp(f, theta), lambda: make_batched_hvp(f, theta),
+                 lambda: dense_hessian(f, theta), lambda: top_eigenvalues(f, theta, 1),
+                 lambda: count_short_directions(f, theta, 0.5), lambda: slq_density(f, theta, 1, 2),
+                 lambda: hutchinson_trace(f, theta, 1)):
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "0.1", None, True])
+def test_bad_count_threshold_is_rejected_naming_what_is_allowed(bad):
+    f, theta = _quadratic()
+    with pytest.raises(ValueError, match=r"threshold must be a finite number >= 0"):
+        count_short_directions(f, theta, bad)
+
+
+@pytest.mark.parametrize("value", [-0.5, 0.0, float("nan"), float("inf")])
+def test_bad_threshold_value_is_rejected(value):
+    with pytest.raises(ValueError, match=r"threshold value must be a finite number > 0"):
+        ShortDirectionThreshold(value=value)
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 0.0, float("nan"), float("inf")])
+def test_bad_threshold_fraction_is_rejected(fraction):
+    with pytest.raises(ValueError, match=r"fraction must be a finite number > 0 \(e\.g\. DECLARED_FRACTION = 0\.1\)"):
+        ShortDirectionThreshold.of([2.0, 4.0], fraction)
+    with pytest.raises(ValueError, match=r"fraction must be a finite number > 0"):
+        ShortDirectionThreshold(value=1.0, fraction=fraction)
+
+
+def test_declared_fraction_is_defined_once_and_used_by_the_measurements():
+    from landscape_lib.geometry import short_directions as sd
+    from landscape_lib.measure import real as rx
+
+    assert sd.DECLARED_FRACTION == 0.1
+    assert rx.DECLARED_FRACTION is sd.DECLARED_FRACTION and rx.FRACTIONS[0] is sd.DECLARED_FRACTION
+    assert ShortDirectionThreshold.of([2.0]).fraction == sd.DECLARED_FRACTION

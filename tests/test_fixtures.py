@@ -103,6 +103,42 @@ def test_nan_training_writes_no_entry(tmp_path):
     assert cache.entries() == []
 
 
+MISSED_TARGET = textwrap.dedent('''
+    import dataclasses
+
+    import pytest
+    from landscape_lib.nets.config import TargetNotReached, TrainConfig
+
+    CFG = TrainConfig(lr=1e6, max_steps=20, target_loss=1e-3, hidden=(8,))
+
+    def test_optima_refuse_an_optimum_above_its_target(optima):
+        with pytest.raises(TargetNotReached, match=r"2 of 2 optima did not reach the target loss 0.001") as e:
+            optima(CFG, k=2)
+        assert "seed 1: final train loss" in str(e.value) and "after 20 steps" in str(e.value)
+        with pytest.raises(TargetNotReached):  # the cached entry is refused too
+            optima(CFG, k=2)
+
+    def test_trajectory_refuses_it(trajectory):
+        with pytest.raises(TargetNotReached, match=r"seed 0: final train loss .* after 20 steps"):
+            trajectory(CFG, seed=0)
+
+    def test_a_step_budget_has_no_target_to_miss(optima, trajectory):
+        budget = dataclasses.replace(CFG, target_loss=None)
+        assert not optima(budget, k=1)[0].reached_target
+        assert trajectory(budget).steps == 20
+''')
+
+
+def test_fixtures_never_hand_out_an_optimum_that_missed_its_target(tmp_path):
+    (tmp_path / "test_missed.py").write_text(MISSED_TARGET)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "fixtures.plugin", "-p", "no:cacheprovider",
+           "--noconftest", "--rootdir", str(tmp_path), "-c", os.devnull, "--cache-dir", str(tmp_path / "cache"),
+           str(tmp_path / "test_missed.py")]
+    out = subprocess.run(cmd, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 passed" in out.stdout
+
+
 def test_tier_spec_and_bad_input():
     from fixtures.plugin import tier_spec_for
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from landscape_lib.nets.config import TRAIN_CODE_VERSION, Optimum, TrainConfig, TrainingDiverged, config_hash, lr_at
+from landscape_lib.nets.config import (TRAIN_CODE_VERSION, Optimum, TargetNotReached, TrainConfig, TrainingDiverged,
+                                       config_hash, lr_at, require_reached)
 from landscape_lib.nets.data import Dataset, load_dataset
 from landscape_lib.nets.training import train, train_many
 
@@ -147,6 +148,59 @@ def test_divergence_raises(small):
         train_many(dataclasses.replace(cfg, seed=4), [4], data=small)
 
 
+def test_max_steps_zero_is_rejected_naming_what_is_allowed():
+    with pytest.raises(ValueError, match=r"TrainConfig\.max_steps must be a positive integer .*got 0"):
+        TrainConfig(max_steps=0)
+
+
+def test_missed_target_is_returned_but_require_reached_raises_naming_config_seed_steps_loss(small):
+    """lr = 1e6 never gets near 1e-3: train/train_many hand back the optimum (reached_target False),
+    require_reached turns it into TargetNotReached with configuration, seed, steps and final loss."""
+    cfg = TrainConfig(lr=1e6, max_steps=20, target_loss=1e-3, hidden=(8,))
+    o = train(cfg, data=small)
+    assert not o.reached_target and o.steps == 20 and o.train_loss > 1.0
+    with pytest.raises(TargetNotReached, match=r"did not reach the target loss 0\.001") as e:
+        require_reached(o)
+    msg = str(e.value)
+    assert config_hash(cfg) in msg and "lr=1000000.0" in msg and "max_steps = 20" in msg
+    assert f"seed 0: final train loss {o.train_loss:.6g} after 20 steps" in msg
+    ops = train_many(dataclasses.replace(cfg, seed=3), [3, 5], data=small)
+    with pytest.raises(TargetNotReached, match=r"2 of 2 optima") as e:
+        require_reached(ops)
+    assert "seed 3: final train loss" in str(e.value) and "seed 5: final train loss" in str(e.value)
+
+
+def test_require_reached_passes_reached_and_budget_runs_through(small):
+    ok = train(TrainConfig(dtype="float64", max_steps=400, target_loss=0.5, hidden=(16,)), data=small)
+    assert ok.reached_target and require_reached(ok) is ok
+    ops = [ok]
+    assert require_reached(ops) is ops
+    budget = train(TrainConfig(lr=1e6, max_steps=5, target_loss=None, hidden=(8,)), data=small)
+    assert not budget.reached_target and require_reached(budget) is budget  # no target: nothing to reach
+    with pytest.raises(ValueError, match="optima must be an Optimum or a sequence of Optima"):
+        require_reached([ok, "x"])
+
+
+def test_divergence_in_the_final_loss_raises(small, monkeypatch):
+    """A NaN final training loss (checked again when the optimum is assembled) is TrainingDiverged."""
+    import landscape_lib.nets.training as T
+
+    real = T.FlatModel.loss
+    no_grad_calls = {"n": 0}
+
+    def nan_after_training(self, theta, X, y, *a, **k):
+        out = real(self, theta, X, y, *a, **k)
+        if torch.is_grad_enabled():
+            return out  # the training steps
+        no_grad_calls["n"] += 1  # 1: the stopping check after the last update (finite); 2: the final metrics
+        return out * float("nan") if no_grad_calls["n"] == 2 else out
+
+    monkeypatch.setattr(T.FlatModel, "loss", nan_after_training)
+    with pytest.raises(TrainingDiverged, match=r"loss nan at step \d+ for seed 0"):
+        train(TrainConfig(max_steps=3, target_loss=None, hidden=(8,), log_every=100), data=small)
+    assert no_grad_calls["n"] == 2
+
+
 def test_dropout_runs_both_paths(small):
     cfg = TrainConfig(max_steps=30, target_loss=None, hidden=(16,), dropout=0.2, log_every=10)
     a = train(cfg, data=small)
@@ -180,7 +234,7 @@ def test_config_hash():
     ("model", "resnet"), ("dataset", "imagenet"), ("hidden", (0,)), ("hidden", 32), ("activation", "gelu"),
     ("width", 0), ("dropout", 1.0), ("batch_norm", "yes"), ("optimizer", "rmsprop"), ("lr", 0), ("lr", float("nan")),
     ("momentum", 1.0), ("betas", (0.9,)), ("eps", 0), ("schedule", "step"), ("lr_min", 1.0), ("cycle_steps", 0),
-    ("cycle_shape", "saw"), ("batch_size", 0), ("max_steps", -1), ("max_steps", 1.5), ("target_loss", 0),
+    ("cycle_shape", "saw"), ("batch_size", 0), ("max_steps", -1), ("max_steps", 0), ("max_steps", 1.5), ("target_loss", 0),
     ("l2", -1), ("seed", -1), ("seed", True), ("data_seed", 0.5), ("dtype", "float16"), ("device", "tpu"),
     ("log_every", 0), ("data_root", 3),
 ])

@@ -29,6 +29,7 @@ MLP 64-32-10 on digits, D = 2410, and a 3-layer CNN, D = 14378, float32):
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from typing import Callable
@@ -43,18 +44,49 @@ __all__ = ["LossFn", "MatVec", "hvp", "make_hvp", "make_batched_hvp", "dense_hes
 
 
 def _check_theta(theta: torch.Tensor) -> torch.Tensor:
+    """theta, detached, after checking it is a non-empty flat floating-point tensor of finite numbers."""
     if not isinstance(theta, torch.Tensor) or theta.ndim != 1 or theta.numel() == 0:
         raise ValueError(f"theta must be a non-empty flat tensor of shape (D,), got "
                          f"{tuple(theta.shape) if isinstance(theta, torch.Tensor) else type(theta).__name__}")
     if not theta.is_floating_point():
-        raise ValueError(f"theta must be floating point, got {theta.dtype}")
+        raise ValueError(f"theta must be a floating-point tensor (float32 or float64), got {theta.dtype}")
+    finite = torch.isfinite(theta)
+    if not bool(finite.all()):
+        bad = (~finite).nonzero().reshape(-1)
+        raise ValueError(f"theta must be finite: {int(torch.isnan(theta).sum())} NaN and "
+                         f"{int(torch.isinf(theta).sum())} infinite entries of {theta.numel()} "
+                         f"(first at index {int(bad[0])})")
     return theta.detach()
 
 
+def _describe(theta: torch.Tensor) -> str:
+    return f"theta (norm {float(theta.detach().double().norm()):.6g}, D = {theta.numel()})"
+
+
+def _check_loss(value, theta: torch.Tensor) -> None:
+    """Raise FloatingPointError naming the point when the loss at theta is NaN or infinite."""
+    v = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+    if not math.isfinite(v):
+        raise FloatingPointError(f"loss is {v} at {_describe(theta)}: curvature is not defined there")
+
+
+def _check_product(out: torch.Tensor, count: int | None = None) -> torch.Tensor:
+    """Raise FloatingPointError when a Hessian-vector product has NaN or infinite entries."""
+    if not bool(torch.isfinite(out).all()):
+        which = "a Hessian-vector product" if count is None else f"Hessian-vector product {count}"
+        raise FloatingPointError(f"{which} has {int(torch.isnan(out).sum())} NaN and {int(torch.isinf(out).sum())} "
+                                 f"infinite entries of {out.numel()}: the loss or its curvature is not finite here")
+    return out
+
 
 def _as_f64_matvec(mv: MatVec) -> MatVec:
-    return lambda v: mv(v).to(torch.float64)
+    """mv with float64 output, checked finite (a NaN product raises FloatingPointError, not a solver error)."""
+    count = [0]
 
+    def checked(v: torch.Tensor) -> torch.Tensor:
+        count[0] += 1
+        return _check_product(mv(v).to(torch.float64), count[0])
+    return checked
 
 
 def hvp(f: LossFn, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -93,6 +125,9 @@ def make_hvp(f: LossFn, theta: torch.Tensor, *, use_linearize: bool | str = "aut
     dt = theta.dtype
     if use_linearize not in (True, False, "auto"):
         raise ValueError(f"use_linearize must be True, False or 'auto', got {use_linearize!r}")
+    if use_linearize != "auto":
+        with torch.no_grad():
+            _check_loss(f(theta), theta)
     if use_linearize is True:
         lin = _linearized(f, theta)
 
@@ -107,7 +142,9 @@ def make_hvp(f: LossFn, theta: torch.Tensor, *, use_linearize: bool | str = "aut
         t0 = time.perf_counter()
         x = theta.detach().clone().requires_grad_(True)
         with torch.enable_grad():
-            (g0,) = torch.autograd.grad(f(x), x, create_graph=True)
+            fx = f(x)
+            _check_loss(fx, theta)
+            (g0,) = torch.autograd.grad(fx, x, create_graph=True)
         state = {"spent": 0.0, "budget": 0.2 + 10 * (time.perf_counter() - t0), "lin": None, "g": g0}
 
         def mv(v: torch.Tensor) -> torch.Tensor:
@@ -166,6 +203,6 @@ def dense_hessian(f: LossFn, theta: torch.Tensor, *, chunk: int = 8) -> torch.Te
     D = theta.numel()
     mm = make_batched_hvp(f, theta, chunk=chunk)
     eye = torch.eye(D, dtype=theta.dtype, device=theta.device)
-    H = mm(eye).to(torch.float64)
+    H = _check_product(mm(eye).to(torch.float64))
     return (H + H.T) / 2
 

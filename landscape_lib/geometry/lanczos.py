@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .hvp import LossFn, MatVec, _as_f64_matvec, _check_theta, dense_hessian, make_hvp
+from .hvp import LossFn, MatVec, _as_f64_matvec, _check_product, _check_theta, _describe, dense_hessian, make_hvp
 
 __all__ = ["LanczosConfig", "EigResult", "lanczos_top", "top_eigenvalues"]
 
@@ -127,7 +127,7 @@ def lanczos_top(matvec: MatVec, D: int, k: int, cfg: LanczosConfig = LanczosConf
     last_check = -1
     while True:
         # --- expand the basis by one product ---
-        w = matvec(V[m]).to(f64)
+        w = _check_product(matvec(V[m]).to(f64), matvecs + 1)
         matvecs += 1
         w, h = _orthogonalize(w, V[:n_basis])
         h = h.cpu()
@@ -198,7 +198,6 @@ def lanczos_top(matvec: MatVec, D: int, k: int, cfg: LanczosConfig = LanczosConf
             raise RuntimeError(f"Lanczos did not converge in {matvecs} products (k = {k}, tol = {cfg.tol})")
 
 
-
 def top_eigenvalues(f: LossFn, theta: torch.Tensor, k: int, tol: float = 1e-3, *,
                     return_eigenvectors: bool = False, method: str = "lanczos",
                     hvp_fn: MatVec | None = None, cfg: LanczosConfig | None = None,
@@ -216,6 +215,18 @@ def top_eigenvalues(f: LossFn, theta: torch.Tensor, k: int, tol: float = 1e-3, *
     D = theta.numel()
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= D:
         raise ValueError(f"k must be an integer with 1 <= k <= D = {D}, got {k!r}")
+    if method not in ("lanczos", "eigsh", "dense"):
+        raise ValueError(f"method must be 'lanczos', 'eigsh' or 'dense', got {method!r}")
+    try:
+        return _top_eigenvalues(f, theta, k, tol, return_eigenvectors, method, hvp_fn, cfg, seed)
+    except FloatingPointError as e:
+        if " at theta (" in str(e):
+            raise
+        raise FloatingPointError(f"{e} (at {_describe(theta)})") from e
+
+
+def _top_eigenvalues(f, theta, k, tol, return_eigenvectors, method, hvp_fn, cfg, seed):
+    D = theta.numel()
     if method == "dense":
         H = dense_hessian(f, theta)
         w, U = torch.linalg.eigh(H)

@@ -28,6 +28,10 @@ __all__ = ["DECLARED_FRACTION", "CountResult", "ShortDirectionThreshold", "Count
 DECLARED_FRACTION = 0.1  # threshold = DECLARED_FRACTION x the endpoints' mean top eigenvalue
 
 
+def _is_real(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 @dataclass(frozen=True)
 class CountResult:
     """The number of Hessian eigenvalues above ``threshold``.
@@ -59,10 +63,11 @@ class ShortDirectionThreshold:
     reference_top: float = float("nan")
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.value, (int, float)) and math.isfinite(self.value) and self.value > 0):
-            raise ValueError(f"threshold value must be a finite positive number, got {self.value!r}")
-        if not 0 < self.fraction:
-            raise ValueError(f"fraction must be > 0, got {self.fraction!r}")
+        if not (_is_real(self.value) and math.isfinite(self.value) and self.value > 0):
+            raise ValueError(f"threshold value must be a finite number > 0 (an eigenvalue level), got {self.value!r}")
+        if not (_is_real(self.fraction) and math.isfinite(self.fraction) and self.fraction > 0):
+            raise ValueError(f"fraction must be a finite number > 0 (e.g. DECLARED_FRACTION = {DECLARED_FRACTION}), "
+                             f"got {self.fraction!r}")
 
     @classmethod
     def of(cls, top_eigs: Sequence[float] | torch.Tensor, fraction: float = DECLARED_FRACTION) -> "ShortDirectionThreshold":
@@ -73,8 +78,9 @@ class ShortDirectionThreshold:
         if not bool(torch.isfinite(vals).all()) or not bool((vals > 0).all()):
             raise ValueError(f"top_eigs must be finite and positive (optima have positive top curvature), got "
                              f"{vals.tolist()}")
-        if not fraction > 0:
-            raise ValueError(f"fraction must be > 0, got {fraction!r}")
+        if not (_is_real(fraction) and math.isfinite(fraction) and fraction > 0):
+            raise ValueError(f"fraction must be a finite number > 0 (e.g. DECLARED_FRACTION = {DECLARED_FRACTION}), "
+                             f"got {fraction!r}")
         ref = float(vals.mean())
         return cls(value=fraction * ref, fraction=float(fraction), reference_top=ref)
 
@@ -93,9 +99,16 @@ def count_short_directions(f: LossFn, theta: torch.Tensor, threshold: float | Sh
     """
     theta = _check_theta(theta)
     D = theta.numel()
-    thr = float(threshold)
-    if not math.isfinite(thr):
-        raise ValueError(f"threshold must be finite, got {threshold!r}")
+    try:
+        if isinstance(threshold, (bool, str)):
+            raise TypeError
+        thr = float(threshold)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"threshold must be a finite number >= 0 or a ShortDirectionThreshold, "
+                         f"got {threshold!r}") from None
+    if not (math.isfinite(thr) and thr >= 0):
+        raise ValueError(f"threshold must be a finite number >= 0 (an eigenvalue level, e.g. a "
+                         f"ShortDirectionThreshold), got {threshold!r}")
     if not isinstance(k0, int) or k0 < 1:
         raise ValueError(f"k0 must be a positive integer, got {k0!r}")
     k_max = D if k_max is None else min(int(k_max), D)
@@ -157,12 +170,21 @@ def count_profile(fs: LossFn | Sequence[LossFn], thetas: Sequence[torch.Tensor] 
     fractions = tuple(float(x) for x in fractions)
     if not fractions or any(not x > 0 for x in fractions):
         raise ValueError(f"fractions must be a non-empty sequence of positive numbers, got {fractions!r}")
-    hvps = [make_hvp(f, th) for f, th in zip(fs, thetas)]
+    n = len(thetas)
+
+    def at_point(i: int, fn):
+        # name the point of the path in any error about it (a NaN loss, a non-finite theta)
+        try:
+            return fn()
+        except (ValueError, FloatingPointError) as e:
+            raise type(e)(f"{e} (index {i} of the {n} points of the profile)") from e
+
+    hvps = [at_point(i, lambda f=f, th=th: make_hvp(f, th)) for i, (f, th) in enumerate(zip(fs, thetas))]
     tops: list[float | None] = [None] * len(thetas)
 
     def top_at(i: int) -> float:
         if tops[i] is None:
-            tops[i] = float(top_eigenvalues(fs[i], thetas[i], 1, tol, hvp_fn=hvps[i], seed=seed)[0])
+            tops[i] = at_point(i, lambda: float(top_eigenvalues(fs[i], thetas[i], 1, tol, hvp_fn=hvps[i], seed=seed)[0]))
         return tops[i]
 
     if endpoint_top is None:
@@ -174,7 +196,7 @@ def count_profile(fs: LossFn | Sequence[LossFn], thetas: Sequence[torch.Tensor] 
     top = torch.zeros(len(thetas), dtype=torch.float64)
     results = []
     for i, (f, th) in enumerate(zip(fs, thetas)):
-        r = count_short_directions(f, th, lowest, k0, k_max, tol=tol, hvp_fn=hvps[i], seed=seed)
+        r = at_point(i, lambda: count_short_directions(f, th, lowest, k0, k_max, tol=tol, hvp_fn=hvps[i], seed=seed))
         results.append(r)
         top[i] = float(r.eigenvalues[0])
         for j, t in enumerate(thresholds):

@@ -42,14 +42,16 @@ import torch
 import torch.nn.functional as F
 from torch.func import grad, vmap
 
-from .config import TRAIN_CODE_VERSION, Optimum, TrainConfig, TrainingDiverged, _is_int, config_hash, lr_at
+from .config import (TRAIN_CODE_VERSION, Optimum, TargetNotReached, TrainConfig, TrainingDiverged, _is_int,
+                     config_hash, lr_at, require_reached)
 from .data import Dataset, load_dataset
 from .models import build_model
 from .params import FlatModel
 
 __all__ = ["dataset_for", "init_model", "train", "train_many",
            # re-exported from .config for convenience
-           "TRAIN_CODE_VERSION", "Optimum", "TrainConfig", "TrainingDiverged", "config_hash", "lr_at"]
+           "TRAIN_CODE_VERSION", "Optimum", "TargetNotReached", "TrainConfig", "TrainingDiverged", "config_hash",
+           "lr_at", "require_reached"]
 
 
 class _Batches:
@@ -155,6 +157,8 @@ def _should_check(cfg, t, last, cheap):
 def _finish(cfg, flat, ds, seed, theta, theta_init, steps, reached, hist, snaps, seconds) -> Optimum:
     with torch.no_grad():
         tr_loss = flat.loss(theta, ds.X_train, ds.y_train).item()
+        if not math.isfinite(tr_loss):
+            raise _diverged(cfg, seed, steps, tr_loss)
         tr_acc = flat.accuracy(theta, ds.X_train, ds.y_train)
         if flat.has_batch_norm:
             logits = flat.eval_logits(theta, ds.X_test, flat.bn_stats(theta, ds.X_train))
@@ -178,6 +182,9 @@ def train(cfg: TrainConfig, progress: Callable | None = None, data: Dataset | No
 
     progress: optional callable(step, max_steps, loss) called every log_every steps.
     data: optional Dataset to use instead of loading cfg.dataset (moved/cast to cfg's device/dtype).
+    A run that stops at max_steps above cfg.target_loss is returned with reached_target=False; pass
+    the result to ``require_reached`` to make that an error (TargetNotReached). Raises
+    TrainingDiverged when the loss becomes NaN or infinite.
     """
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
@@ -249,6 +256,7 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
     loss among the members still training. vectorize=False computes the K gradients in a Python
     loop instead of vmap (same numbers; the optimizer stays batched): on a CPU, where a step is
     compute-bound, vmap over convolutions costs ~2x the loop (benchmarks/bench_train.py).
+    Members that stop above the target are returned with reached_target=False (see ``require_reached``).
     """
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
