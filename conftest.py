@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from landscape_lib import registry, verdict
+pytest.register_assert_rewrite("fixtures")
+from fixtures.verdicts import CONTEXT, baseline_report  # noqa: E402
+from landscape_lib.verdicts.claims import check_tier
 from landscape_lib.report import allure as allure_meta
 from landscape_lib.report import ledger
 
@@ -24,7 +26,7 @@ settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-pytest_plugins = ["fixtures.plugin"]
+pytest_plugins = ["fixtures.plugin", "fixtures.verdicts"]
 
 ROOT = Path(__file__).parent
 
@@ -75,16 +77,16 @@ def _is_controller(config) -> bool:
 
 def pytest_configure(config):
     try:
-        registry.check_tier(config.getoption("--tier"))
+        check_tier(config.getoption("--tier"))
     except ValueError as e:
         raise pytest.UsageError(f"--tier: {e}") from None
-    verdict.CONTEXT.tier = config.getoption("--tier")
-    verdict.CONTEXT.device = resolve_device(config.getoption("--device"))
-    verdict.CONTEXT.reports = Path(config.getoption("--reports-dir"))
+    CONTEXT.tier = config.getoption("--tier")
+    CONTEXT.device = resolve_device(config.getoption("--device"))
+    CONTEXT.reports = Path(config.getoption("--reports-dir"))
     _set_threads(config)
     if _is_controller(config):
-        ledger.reset(verdict.CONTEXT.reports)
-        allure_meta.reset_environment(verdict.CONTEXT.reports)
+        ledger.reset(CONTEXT.reports)
+        allure_meta.reset_environment(CONTEXT.reports)
         if _alluredir(config) is not None and not config.option.collectonly:
             allure_meta.clean_results(_alluredir(config))  # this session's results only; trend: reports/history
 
@@ -93,64 +95,24 @@ def pytest_report_header(config):
     import numpy
     import torch
 
-    return [f"landscape-claims: tier={verdict.CONTEXT.tier} device={verdict.CONTEXT.device} "
+    return [f"landscape-claims: tier={CONTEXT.tier} device={CONTEXT.device} "
             f"torch={torch.__version__} numpy={numpy.__version__} python={platform.python_version()} "
-            f"reports={verdict.CONTEXT.reports}"]
-
-
-def pytest_collection_modifyitems(config, items):
-    tier = config.getoption("--tier")
-    for item in items:
-        m = item.get_closest_marker("claim")
-        if m is None:
-            continue
-        claim = registry.get(m.args[0])
-        item.add_marker(pytest.mark.real if "real" in item.keywords else pytest.mark.toy)
-        if tier not in claim.tiers:
-            item.add_marker(pytest.mark.skip(reason=f"{claim.id} is not run at tier {tier} (tiers: {claim.tiers})"))
-            continue
-        only = item.get_closest_marker("tiers")
-        if only is not None and tier not in only.args:
-            item.add_marker(pytest.mark.skip(reason=f"this case runs at tiers {only.args}, not {tier}"))
-            continue
-        case = item.callspec.id if hasattr(item, "callspec") else "-"
-        if item.get_closest_marker("control") is None:
-            ref = claim.refutation_for(case)
-            if ref is not None:
-                item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                  reason=f"{claim.id} refuted on {case}: {ref.reason}"))
+            f"reports={CONTEXT.reports}"]
 
 
 def pytest_runtest_setup(item):
     tier = item.config.getoption("--tier")
-    verdict.CONTEXT.repro = f"pytest '{item.nodeid}' --tier {tier}"
+    CONTEXT.repro = f"pytest '{item.nodeid}' --tier {tier}"
     import time
 
-    verdict.CONTEXT.started = time.perf_counter()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    m = item.get_closest_marker("claim")
-    if m is None or call.when != "call" or call.excinfo is None:
-        return
-    if call.excinfo.errisinstance((AssertionError, pytest.skip.Exception, pytest.xfail.Exception)):
-        return
-    case = item.callspec.id if hasattr(item, "callspec") else "-"
-    ledger.append(verdict.CONTEXT.reports, {
-        "claim": m.args[0], "case": case, "control": item.get_closest_marker("control") is not None,
-        "verdict": "error", "measured": {}, "rule": registry.get(m.args[0]).rule,
-        "error": f"{call.excinfo.typename}: {str(call.excinfo.value)[:500]}", "seconds": rep.duration,
-        "repro": verdict.CONTEXT.repro})
+    CONTEXT.started = time.perf_counter()
 
 
 def _header(config) -> dict:
     import numpy
     import torch
 
-    return {"tier": verdict.CONTEXT.tier, "device": verdict.CONTEXT.device, "torch": torch.__version__,
+    return {"tier": CONTEXT.tier, "device": CONTEXT.device, "torch": torch.__version__,
             "numpy": numpy.__version__, "python": platform.python_version(), "platform": platform.platform()}
 
 
@@ -161,11 +123,12 @@ def pytest_sessionfinish(session, exitstatus):
     if results is not None and results.is_dir():
         allure_meta.write_categories(results)
         allure_meta.write_environment(results, {**_header(session.config),
-                                                **allure_meta.collected_environment(verdict.CONTEXT.reports)})
-    rows = ledger.collect(verdict.CONTEXT.reports)
+                                                **allure_meta.collected_environment(CONTEXT.reports)})
+    rows = ledger.collect(CONTEXT.reports)
     if not rows:
         return
-    session.config._landscape_ledger = ledger.merge(verdict.CONTEXT.reports, _header(session.config))
+    session.config._landscape_ledger = ledger.merge(CONTEXT.reports, _header(session.config))
+    session.config._landscape_baselines = baseline_report(session.config, rows)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -174,4 +137,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     terminalreporter.section("claims ledger")
     terminalreporter.write_line(ledger.table(led))
-    terminalreporter.write_line(f"written: {verdict.CONTEXT.reports / 'claims.md'} and claims.json")
+    terminalreporter.write_line(f"written: {CONTEXT.reports / 'claims.md'} and claims.json")
+    changes = getattr(config, "_landscape_baselines", [])
+    if changes:
+        terminalreporter.section("baseline update")
+        for line in changes:
+            terminalreporter.write_line(line)

@@ -4,9 +4,12 @@ He, Huang & Yuan 2019), cut by what each part computes:
 - ``geometry/``: the toy n-wedge model, paths between optima, probes, subspaces, intrinsic dimension,
   radial motion, and curvature (Hessian-vector products, Lanczos, short-direction counts, spectra);
 - ``nets/``: datasets, models, flat parameters, training configurations and training;
-- ``measure/``: the paper's toy and real-network experiments, returning the numbers claims are decided on;
-- ``report/``: the claims ledger, Allure metadata, the claims page, plots and the report command;
-- ``cache`` (disk cache), ``registry`` (the claims, as data), ``verdict`` (deciding a claim).
+- ``verdicts/``: the papers' claims (``claims``), their declared cases (``cases``), the pure decision
+  (``decide``), baselines (``baselines``) and running a case (``run``);
+- ``measure/``: the lab (optima, problems, the measurement cache), the measurement protocols the cases
+  name, and the paper's toy and real-network experiments;
+- ``report/``: the ledger, the one table renderer, Allure, the claims page, plots and the report command;
+- ``cache``: the content-addressed disk cache shared by processes and xdist workers.
 
 Nothing heavy is imported here: import the modules you need.
 """

@@ -20,3 +20,11 @@ def blobs(seed=0):
     X = torch.randn(200, 1, 4, 4, generator=g)
     y = (X.flatten(1).sum(1) > 0).long()
     return X[:150], y[:150], X[150:], y[150:]
+
+
+def relu_mlp(input_shape, num_classes):
+    """A researcher's own model: a ReLU MLP (the README's CI-regression example)."""
+    d = 1
+    for s in input_shape:
+        d *= s
+    return nn.Sequential(nn.Flatten(), nn.Linear(d, 24), nn.ReLU(), nn.Linear(24, num_classes))

@@ -140,11 +140,11 @@ def test_fixtures_never_hand_out_an_optimum_that_missed_its_target(tmp_path):
 
 
 def test_tier_spec_and_bad_input():
-    from fixtures.plugin import tier_spec_for
+    from landscape_lib.measure.lab import tier_spec_for
 
     quick = tier_spec_for("quick")
-    assert list(quick.configs) == ["mlp-digits"] and quick.k == 5
+    assert list(quick.configs) == ["mlp-digits"] and quick.k == 12
     assert set(tier_spec_for("full").configs) == {"mlp-digits", "cnn-digits", "cnn-mnist5k"}
-    assert list(tier_spec_for("quick", model="my.pkg:net").configs) == ["my.pkg:net-digits"]
+    assert list(tier_spec_for("quick", model="my.pkg:net").configs) == ["my.pkg.net-digits"]
     with pytest.raises(ValueError, match="tier must be one of"):
         tier_spec_for("huge")

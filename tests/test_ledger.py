@@ -1,73 +1,69 @@
-"""The claims ledger and the verdict helper: rows, merging across workers, verdicts, messages."""
+"""The claims ledger (rows merged across workers, the headline) and the one renderer of a case's table
+and assertion message."""
 
 import json
 
 import pytest
 
-from landscape_lib import registry, verdict
-from landscape_lib.report import ledger
+from landscape_lib.report import ledger, tables
+from landscape_lib.verdicts import decide as dc
+from landscape_lib.verdicts.claims import get
+from landscape_lib.verdicts.run import Row
 
 
-@pytest.fixture
-def reports(tmp_path, monkeypatch):
-    monkeypatch.setattr(verdict.CONTEXT, "reports", tmp_path)
-    monkeypatch.setattr(verdict.CONTEXT, "repro", "pytest 'x::y' --tier quick")
+def _row(claim="C4", case="line", role="primary", verdict="holds", value=50.0, label="mlp-digits", **kw):
+    d = dc.decide(get(claim).checks, [{"wall_ratio": value}], dc.POINT)
+    return Row(claim=claim, case=case, configuration=label, role=role, verdict=verdict or d.verdict,
+               reason=d.reason, decided=[c.as_dict() for c in d.checks], statistic=dc.POINT.describe(), samples=1,
+               rule=get(claim).rule, repro="pytest 'x::y' --tier quick", **kw).as_dict()
+
+
+def test_rows_from_several_workers_merge_into_one_ledger(tmp_path, monkeypatch):
     ledger.reset(tmp_path)
-    return tmp_path
-
-
-def test_check_holds_refuted_and_controls(reports):
-    out = verdict.check_claim("C4", "case-a", {"wall_ratio": 50.0}, config={"k": 1})
-    assert out.verdict == "holds"
-    with pytest.raises(AssertionError) as e:
-        verdict.check_claim("C4", "case-b", {"wall_ratio": 2.0})
-    msg = str(e.value)
-    assert "C4 linear_path_wall [case-b]: REFUTED" in msg and "wall_ratio = 2" in msg and "FAIL" in msg
-    assert "paper (§2, §3.1, Fig 1)" in msg and "repro: pytest 'x::y' --tier quick" in msg
-    verdict.check_claim("C4", "ctrl", {"wall_ratio": 1.0}, control=True)
-    with pytest.raises(AssertionError, match="negative control.*HOLDS"):
-        verdict.check_claim("C4", "ctrl-bad", {"wall_ratio": 100.0}, control=True)
-    rows = ledger.collect(reports)
-    assert [r["verdict"] for r in rows] == ["holds", "refuted", "refuted-as-expected", "holds"]
-
-
-def test_missing_metric_is_an_error_not_a_verdict(reports):
-    with pytest.raises(KeyError, match="lacks metric 'wall_ratio'"):
-        verdict.check_claim("C4", "x", {"other": 1.0})
-
-
-def test_merge_adds_not_measured_and_summarizes(reports, monkeypatch):
-    verdict.check_claim("C4", "a", {"wall_ratio": 50.0})
-    with pytest.raises(AssertionError):
-        verdict.check_claim("C1", "b", {"max_rel_err_brute": 1.0, "max_rel_err_nearest": 0.0})
-    verdict.check_claim("C1", "c", {"max_rel_err_brute": 0.0, "max_rel_err_nearest": 0.0})
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    ledger.append(tmp_path, _row())
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
-    verdict.check_claim("C4", "d", {"wall_ratio": 60.0})
-    led = ledger.merge(reports, {"tier": "quick", "device": "cpu"})
-    data = json.loads((reports / "claims.json").read_text())
-    assert data["summary"] == led["summary"]
-    assert led["summary"].startswith("1 hold, 1 mixed")
-    assert {r["case"] for r in data["rows"] if r["claim"] == "C4"} == {"a", "d"}
-    assert all(r["verdict"] == "not-measured" for r in data["rows"] if r["claim"] == "A6")
-    assert "| C4 | a |" in (reports / "claims.md").read_text()
+    ledger.append(tmp_path, _row(case="ctl", role="control", verdict="refuted", value=1.0))
+    led = ledger.merge(tmp_path, {"tier": "quick", "device": "cpu"})
+    assert [r["id"] for r in led["rows"]] == ["C4/mlp-digits/line", "C4/mlp-digits/ctl"]
+    data = json.loads((tmp_path / "claims.json").read_text())
+    assert data["claims"]["C4"]["verdict"] == "holds"
+    assert data["claims"]["C4"]["primary"] == ["C4/mlp-digits/line"]
+    assert data["claims"]["C4"]["controls"] == {"refuted": 1, "total": 1, "held": [], "inconclusive": []}
+    assert data["claims"]["C1"]["verdict"] == "not-measured"
+    assert data["summary"].startswith("primary verdicts: 1 hold, 0 refuted, 0 inconclusive, 0 error, 22 not measured")
+    md = (tmp_path / "claims.md").read_text()
+    assert "| C4 | **holds** | mlp-digits: holds | 0/0 | 1/1 |" in md
+    text = ledger.table(led)
+    assert "C4/mlp-digits/line" in text and "wall_ratio=50" in text
 
 
-def test_registry_is_complete_and_consistent():
-    assert list(registry.CLAIMS) == [f"C{i}" for i in range(1, 18)] + [f"A{i}" for i in range(1, 7)]
-    slugs = [c.slug for c in registry.CLAIMS.values()]
-    assert len(set(slugs)) == len(slugs)
-    for c in registry.CLAIMS.values():
-        assert c.quote and c.section and c.checks and c.control
-        assert all(ch.why for ch in c.checks)
-    with pytest.raises(ValueError, match="claim_id must be one of"):
-        registry.get("C99")
-    with pytest.raises(ValueError, match="tier must be one of"):
-        registry.check_tier("huge")
-    with pytest.raises(ValueError, match="Check.op must be one of"):
-        registry.Check("x", "~", 1.0, "why")
+def test_reset_forgets_an_earlier_session(tmp_path):
+    ledger.append(tmp_path, _row())
+    ledger.reset(tmp_path)
+    assert ledger.collect(tmp_path) == []
 
 
-def test_refutation_patterns_match_cases():
-    c = registry.get("C5")
-    assert c.refutation_for("toy-D100-n80-seed0-paper") is not None
-    assert c.refutation_for("toy-D100-n80-seed0-intersection") is None
+def test_a_row_with_an_unknown_verdict_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        ledger.append(tmp_path, {**_row(), "verdict": "mixed"})
+
+
+def test_the_message_says_measured_vs_expected_configuration_quote_and_repro():
+    row = _row(verdict="refuted", value=2.0, regression=["verdict refuted, expected holds (no baseline entry)"],
+               params={"k": 20}, sample_ids=[[0, 1]])
+    msg = tables.message(row, get("C4"))
+    assert "C4 linear_path_wall [mlp-digits/line] (primary): REFUTED" in msg
+    assert "REGRESSION: verdict refuted, expected holds (no baseline entry)" in msg
+    assert "wall_ratio = 2 - (n=1)   rule >= 10   REFUTED" in msg
+    assert '"params": {"k": 20}' in msg and "paper (§2, §3.1, Fig 1)" in msg
+    assert "repro: pytest 'x::y' --tier quick" in msg
+
+
+def test_the_table_renders_intervals_in_every_format():
+    d = dc.decide(get("C8").checks, [{"mid_excess_over_noise": v} for v in (1.0, 2.0, 3.0)], dc.MEAN95)
+    row = Row(claim="C8", case="x", configuration="m", role="primary", verdict=d.verdict,
+              decided=[c.as_dict() for c in d.checks]).as_dict()
+    assert "(n=3)" in tables.text(row) and "[1" in tables.text(row)
+    assert "| mid_excess_over_noise | 2 | [" in tables.markdown(row)
+    assert "<table class='checks'>" in tables.html(row)

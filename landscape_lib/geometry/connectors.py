@@ -250,21 +250,37 @@ def simplex_basis(optima: torch.Tensor) -> torch.Tensor:
     return Q.T.contiguous()
 
 
-def m_connector(loss_fn: LossFn, optima: torch.Tensor, cfg: ConnectorConfig = ConnectorConfig()) -> MConnector:
-    """For m + 1 optima (rows), optimize the centroid within the (D - m)-dim affine subspace through
-    it orthogonal to the simplex's span, then evaluate the straight pieces from it to every optimum."""
+M_CONNECTOR_POINTS = ("centroid", "star")
+
+
+def m_connector(loss_fn: LossFn, optima: torch.Tensor, cfg: ConnectorConfig = ConnectorConfig(),
+                points: str = "centroid") -> MConnector:
+    """An m-connector between m + 1 optima (rows): points of their convex hull, each optimized within
+    the (D - m)-dim affine subspace through it orthogonal to the simplex's span (§4.3: "In a convex hull
+    defined by the optima we choose points where we put up (D - m) dimensional hyperplanes and optimize
+    as before"), joined by straight pieces.
+
+    ``points="centroid"``: the centroid c only, joined to every optimum (o_i -> c*).
+    ``points="star"``: c and the midpoints (c + o_i) / 2, all optimized in one batched run, joined as
+    o_i -> m_i* -> c* (m + 2 optimized points). ``max_piece_loss`` is the highest loss on any piece."""
     if optima.ndim != 2 or optima.shape[0] < 2:
         raise ValueError(f"optima must have shape (m + 1, D) with m >= 1, got {tuple(optima.shape)}")
+    if points not in M_CONNECTOR_POINTS:
+        raise ValueError(f"points must be one of {M_CONNECTOR_POINTS}, got {points!r}")
     m = optima.shape[0] - 1
     U = simplex_basis(optima)
     c = optima.mean(0)
-    mid = optimize_constrained(loss_fn, c.unsqueeze(0), U, cfg.steps, cfg.lr, cfg.target)[0]
+    X0 = c.unsqueeze(0) if points == "centroid" else torch.cat([c.unsqueeze(0), 0.5 * (c + optima)])
+    X = optimize_constrained(loss_fn, X0, U, cfg.steps, cfg.lr, cfg.target)
+    mid = X[0]
+    chains = [[o, mid] for o in optima] if points == "centroid" else [[o, X[1 + i], mid] for i, o in enumerate(optima)]
     with torch.no_grad():
         cl, ml = float(loss_fn(c.unsqueeze(0))[0]), float(loss_fn(mid.unsqueeze(0))[0])
         pieces = []
-        for o in optima:
-            _, L = evaluate_path(loss_fn, torch.stack([mid, o]), torch.tensor([0.0, 1.0], dtype=o.dtype),
-                                 cfg.per_piece)
+        for chain in chains:
+            nodes = torch.stack(chain)
+            _, L = evaluate_path(loss_fn, nodes, torch.linspace(0, 1, len(chain), dtype=nodes.dtype,
+                                                                device=nodes.device), cfg.per_piece)
             pieces.append(float(L.max()))
-    drift = float(((mid - c) @ U.T).abs().max())
+    drift = float(((X - X0) @ U.T).abs().max())
     return MConnector(m, c, mid.detach(), cl, ml, max(pieces), drift)

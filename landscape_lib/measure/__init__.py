@@ -1,9 +1,7 @@
-"""The paper's experiments, each returning the numbers a claim is decided on (plus "_" plot arrays).
+"""Measurements: the lab, the protocols the declared cases name, and the paper's experiments.
 
-Modules (import them directly; this package imports nothing, so ``import landscape_lib`` stays cheap):
-
-- ``toy``: the toy-model experiments of §3.3 on a ``WedgeLandscape`` (hyperplane threshold, tunnels,
-  short-direction profiles, m-connectors, isotropy, rotation invariance).
-- ``real``: the experiments on trained networks of §4.2-§4.4 (tunnels, label switching, short
-  directions along a tunnel and at m-connectors, d90 vs the count, learning rate vs the count).
+- ``lab``: tier configurations, trained optima, problems, tunnels, same-basin neighbours, count noise
+  and the content-addressed measurement cache (plain Python; the pytest plugin wraps it);
+- ``protocols``: how one sample of a case is measured and how the case is plotted;
+- ``toy``: the §3.3 toy-model experiments; ``real``: the §4 experiments on trained networks.
 """

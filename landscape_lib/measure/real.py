@@ -23,6 +23,7 @@ from ..geometry.lanczos import top_eigenvalues
 from ..geometry.short_directions import (DECLARED_FRACTION, ShortDirectionThreshold, count_profile,
                                          count_short_directions)
 from ..nets.problem import Problem
+from ..verdicts.decide import NOT_MEASURABLE
 from .toy import spearman
 
 NODE_DEFINITIONS = ("budget", "loss-matched")
@@ -129,7 +130,8 @@ def label_switch(problem: Problem, path: cn.Path, inputs: str, seed: int = 0) ->
     n = int(mask.sum())
     out = {"disagreements": n, "inputs": len(X)}
     if n < MIN_DISAGREEMENTS:
-        return {**out, "crossing_t_dev": 0.5, "crossing_t": float("nan"), "_t": ts.tolist(), "_a": [], "_b": []}
+        return {**out, NOT_MEASURABLE: f"only {n} of {len(X)} {inputs} inputs disagree between A and B (fewer than "
+                                        f"{MIN_DISAGREEMENTS}): nothing to switch", "_t": ts.tolist(), "_a": [], "_b": []}
     cross, a, b = _switch(preds, ts, mask)
     lt = torch.linspace(0, 1, len(ts), dtype=path.nodes.dtype)
     line = cn.linear_path(path.nodes[0], path.nodes[-1], lt)
@@ -160,18 +162,20 @@ def short_direction_profile(problem: Problem, path: cn.Path, points: int = 5, k_
 
 
 def m_connector_metrics(problem: Problem, optima: torch.Tensor, nodes: str = "budget",
-                        cfg: PathConfig = PathConfig()) -> tuple[dict, cn.MConnector]:
+                        cfg: PathConfig = PathConfig(), points: str = "centroid") -> tuple[dict, cn.MConnector]:
     """C9: the optimized middle of the m-connector between the rows of ``optima`` (m + 1 of them).
 
-    connector_ratio = loss at the optimized middle / the optima's mean loss ("optimized points at low
-    loss"); centroid_fraction = the highest loss on the straight pieces from the middle to each optimum /
+    connector_ratio = the highest loss on the whole connector (the optimized middle and the straight pieces
+    from it to each optimum) / the optima's mean loss, as C5 decides a tunnel (claims/RULES.md #2); centroid_fraction = the highest loss on the straight pieces from the middle to each optimum /
     the un-optimized centroid's loss ("far below the centroid")."""
     if nodes not in NODE_DEFINITIONS:
         raise ValueError(f"nodes must be one of {NODE_DEFINITIONS}, got {nodes!r}")
     O = problem.theta(optima)
     ends = float(problem.train_losses(O).mean())
-    mc = cn.m_connector(problem.train_losses, O, cfg.connector(ends if nodes == "loss-matched" else None))
-    return ({"connector_ratio": mc.middle_loss / ends, "centroid_fraction": mc.max_piece_loss / mc.centroid_loss,
+    mc = cn.m_connector(problem.train_losses, O, cfg.connector(ends if nodes == "loss-matched" else None),
+                        points=points)
+    worst = max(mc.middle_loss, mc.max_piece_loss)
+    return ({"connector_ratio": worst / ends, "centroid_fraction": mc.max_piece_loss / mc.centroid_loss,
              "m": mc.m,
              "endpoint_loss": ends, "middle_loss": mc.middle_loss, "max_piece_loss": mc.max_piece_loss,
              "centroid_loss": mc.centroid_loss, "drift": mc.drift}, mc)
@@ -186,37 +190,34 @@ def top_eigenvalue(problem: Problem, theta: torch.Tensor) -> float:
 
 
 def connector_counts(problem: Problem, optima: torch.Tensor, order: list[int], m_max: int = 4,
-                     fraction: float = DECLARED_FRACTION) -> dict:
+                     fraction: float = DECLARED_FRACTION, nodes: str = "budget") -> dict:
     """C10: counts at the middle of m-connectors over the optima ``order[:m + 1]``, m = 1..m_max,
     with one threshold: fraction x the mean top eigenvalue over all the optima used."""
     used = [order[i] for i in range(m_max + 1)]
     thr = ShortDirectionThreshold.of([top_eigenvalue(problem, optima[i]) for i in used], fraction)
     ms, counts, losses = [], [], []
     for m in range(1, m_max + 1):
-        _, mc = m_connector_metrics(problem, optima[used[: m + 1]])
+        _, mc = m_connector_metrics(problem, optima[used[: m + 1]], nodes)
         ms.append(m)
         counts.append(count_at(problem, mc.middle, thr.value))
         losses.append(mc.middle_loss)
+    ends = float(problem.train_losses(problem.theta(optima[used])).mean())
     return {"spearman": spearman(ms, counts), "growth": counts[-1] - counts[0], "threshold": thr.value,
-            "counts": str(counts), "_m": ms, "_counts": counts, "middle_losses": str([f"{x:.2e}" for x in losses])}
+            "counts": str(counts), "_m": ms, "_counts": counts, "optima_loss": ends,
+            "middle_losses": str([f"{x:.2e}" for x in losses])}
 
 
-def intrinsic_vs_count(problem: Problem, theta_init: torch.Tensor, theta: torch.Tensor, full_acc: float,
-                       fraction: float, d_grid=(10, 20, 40, 80, 160, 320, 640, 1280), steps: int = 500,
-                       lr: float = 1e-2, k_max: int = 1200) -> dict:
-    """C3: d90 (Li et al. 2018: subspace training from the init, 90% of the optimum's test accuracy)
-    against the number of short directions at the optimum (fraction x its top eigenvalue)."""
+def d90_sweep(problem: Problem, theta_init: torch.Tensor, full_acc: float,
+              d_grid=(10, 20, 40, 80, 160, 320, 640, 1280), steps: int = 500, lr: float = 1e-2) -> dict:
+    """C3: d90 (Li et al. 2018): the smallest d at which training in a random d-dim subspace through the
+    init reaches 90% of the optimum's test accuracy (Adam, ``steps``; bisection at resolution 4)."""
     from ..geometry import intrinsic
 
     grid = [d for d in d_grid if d <= problem.D]
     r = intrinsic.d90(problem.train_loss, lambda P: problem.accuracy(P), problem.theta(theta_init), full_acc,
                       d_grid=grid, steps=steps, lr=lr, resolution=4)
-    top = top_eigenvalue(problem, theta)
-    count = count_at(problem, theta, fraction * top, k_max=min(k_max, problem.D))
-    d = r.d90 if r.d90 is not None else problem.D
-    return {"ratio": max(d, count) / max(1, min(d, count)), "d90": d, "count": count, "fraction": fraction,
-            "top_eigenvalue": top, "_d": list(r.accuracies), "_acc": [r.mean_acc(x) for x in r.accuracies],
-            "target_acc": r.target}
+    return {"d90": r.d90 if r.d90 is not None else problem.D, "target_acc": r.target,
+            "_d": list(r.accuracies), "_acc": [r.mean_acc(x) for x in r.accuracies]}
 
 
 def lr_counts(problem: Problem, theta_low: torch.Tensor, theta_high: torch.Tensor, threshold: str,
@@ -233,3 +234,91 @@ def lr_counts(problem: Problem, theta_low: torch.Tensor, theta_high: torch.Tenso
         raise ValueError(f"threshold must be 'shared' or 'own', got {threshold!r}")
     cl, ch = count_at(problem, theta_low, t_low), count_at(problem, theta_high, t_high)
     return {"count_drop": cl - ch, "count_low_lr": cl, "count_high_lr": ch, "top_low_lr": tl, "top_high_lr": th}
+
+
+# -- same-basin neighbours, count noise, nulls (issue 9) ----------------------------------------------
+def redescend(problem: Problem, theta: torch.Tensor, target: float, lr: float = 1e-2, max_steps: int = 5000
+              ) -> tuple[torch.Tensor, float, int]:
+    """Full-batch Adam on the training loss from ``theta`` until the loss is <= ``target``.
+    Raises TargetNotReached (naming steps and final loss) when max_steps pass first."""
+    from ..nets.config import TargetNotReached
+
+    th = problem.theta(theta).detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([th], lr=lr)
+    loss = float("inf")
+    for step in range(max_steps + 1):
+        L = problem.train_loss(th)
+        loss = float(L)
+        if loss <= target:
+            return th.detach(), loss, step
+        if step == max_steps:
+            break
+        opt.zero_grad()
+        L.backward()
+        opt.step()
+    raise TargetNotReached(f"redescend: loss {loss:.3g} > target {target:.3g} after {max_steps} steps (lr {lr})")
+
+
+NEIGHBOUR_SCALE = 0.05  # a same-basin neighbour: the optimum moved by 5% of its norm, then re-descended
+
+
+def neighbour(problem: Problem, theta: torch.Tensor, target: float, lr: float, seed: int = 0,
+              scale: float = NEIGHBOUR_SCALE) -> torch.Tensor:
+    """A same-basin neighbour of an optimum: theta + scale |theta| u (u a random unit vector, ``seed``),
+    re-descended with Adam to the optimum's own target loss. If the move crossed into another basin,
+    the measurements on the pair would show it (a wall, a tunnel's structure): controls built on it could hold."""
+    th = problem.theta(theta)
+    g = torch.Generator().manual_seed(10_000 + seed)
+    u = torch.randn(th.shape, generator=g, dtype=torch.float64).to(th)
+    start = th + scale * th.norm() * u / u.norm()
+    out, _, _ = redescend(problem, start, target, lr)
+    return out
+
+
+def count_noise(problem: Problem, theta: torch.Tensor, neighbour_theta: torch.Tensor, threshold: float,
+                k_max: int = 600) -> dict:
+    """The noise of the short-direction count at an optimum: the count with two Lanczos start vectors
+    (seeds 0 and 1) and at a same-basin neighbour. noise = the largest difference among the three."""
+    th = problem.theta(theta)
+    c0 = count_short_directions(problem.train_loss, th, threshold, k_max=k_max, seed=0).count
+    c1 = count_short_directions(problem.train_loss, th, threshold, k_max=k_max, seed=1).count
+    cn_ = count_short_directions(problem.train_loss, problem.theta(neighbour_theta), threshold, k_max=k_max).count
+    vals = [c0, c1, cn_]
+    return {"count_seed0": c0, "count_seed1": c1, "count_neighbour": cn_, "count_noise": max(vals) - min(vals)}
+
+
+def shape_error(t, agree_b) -> float:
+    """Mean |agree_B(t) - min(2t, 1)|: the distance from the claimed shape ("change linearly up to the
+    middle, and stay constant from then on")."""
+    t = torch.as_tensor(t, dtype=torch.float64)
+    a = torch.as_tensor(agree_b, dtype=torch.float64)
+    return float((a - torch.clamp(2 * t, max=1.0)).abs().mean())
+
+
+def radial_at(theta_init: torch.Tensor, theta: torch.Tensor, history: dict, fraction: float, definition: str,
+              seed: int = 0) -> dict:
+    """C12 at a fraction of training ("at first": 0.1; the end: 1.0) from the logged radius r(t) and
+    distance from the init d(t), with the null beside it: the same share for a random displacement of
+    the same length d(t) from the same init (one random direction, ``seed``).
+
+    norm-change share = (r - r0) / d;  cos-to-w share = (r^2 - w0.w) / (d r) with w0.w = (r^2 + r0^2 - d^2) / 2.
+    """
+    from ..geometry.radial import radial_motion
+
+    steps = list(history["step"])
+    last = steps[-1]
+    i = next(k for k, s in enumerate(steps) if s >= fraction * last)
+    r0 = float(theta_init.double().norm())
+    r, d = float(history["radius"][i]), float(history["dist_from_init"][i])
+    if definition == "norm-change":
+        share = (r - r0) / d
+    elif definition == "cos-to-w":
+        share = (r * r - 0.5 * (r * r + r0 * r0 - d * d)) / (d * r)
+    else:
+        raise ValueError(f"definition must be 'norm-change' or 'cos-to-w', got {definition!r}")
+    w0 = theta_init.double()
+    g = torch.Generator().manual_seed(20_000 + seed)
+    u = torch.randn(w0.shape, generator=g, dtype=torch.float64)
+    null = radial_motion(w0, w0 + d * u / u.norm(), definition)["radial_share"]
+    return {"radius_growth": r / r0, "radial_share": share, "radial_share_null": null,
+            "radial_share_excess": share - null, "step": steps[i], "of_steps": last, "distance": d}

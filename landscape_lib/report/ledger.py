@@ -1,30 +1,35 @@
-"""The claims ledger: one row per claim x case, written by every test, merged across xdist workers.
+"""The claims ledger: one row per case x configuration (``verdicts.run.Row``), written by every test
+process, merged across xdist workers into ``claims.json`` and ``claims.md``.
 
-Each process appends rows to ``<reports>/.ledger/rows-<worker>.jsonl``; the controlling process
-merges them at the end of the session into ``claims.json`` and ``claims.md``, adding a
-"not-measured" row for every declared claim that no test measured.
+Each process appends rows to ``<reports>/.ledger/rows-<worker>.jsonl``; the controlling process merges
+them at the end of the session. The headline counts claims by their **primary** verdicts only: per
+claim, the worst primary verdict over its configurations (error > refuted > inconclusive > holds, the
+aggregation declared in claims/RULES.md), made *inconclusive* when the primaries hold but a control of the
+claim holds too (the measurement does not discriminate); variants are shown beside it as "k of n variants agree";
+controls as "k of n refuted" with those that held named.
 
 claims.json::
 
-    {"tier": ..., "device": ..., "env": {...}, "summary": "...",
-     "rows": [{"claim": "C2", "case": "D1000-n900-seed0", "verdict": "holds", "measured": {...},
-               "threshold": {...}, "rule": "...", "seconds": 0.1, ...}]}
-
-Verdicts: holds | refuted | refuted-as-expected (a negative control that failed as predicted) |
-not-measured | error.
+    {"tier": ..., "device": ..., "summary": "...",
+     "claims": {"C8": {"verdict": "refuted", "primary": ["C8/mlp-digits/budget", ...],
+                       "per_configuration": {"mlp-digits": "refuted", "toy": "refuted"},
+                       "variants": {"agree": 1, "total": 5}, "controls": {"refuted": 2, "total": 3, "held": []},
+                       "ci": [lo, hi] | null}, ...},
+     "rows": [Row.as_dict(), ...]}
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from pathlib import Path
 
-from .. import registry
+from ..verdicts.claims import CLAIMS
+from ..verdicts.decide import VERDICTS
+from . import tables
 
-VERDICTS = ("holds", "refuted", "refuted-as-expected", "not-measured", "error")
+SEVERITY = ("error", "refuted", "inconclusive", "holds")
 
 
 def rows_dir(reports: Path) -> Path:
@@ -66,52 +71,69 @@ def collect(reports: Path) -> list[dict]:
     return rows
 
 
-def summarize(rows: list[dict]) -> str:
-    """One line: claims that hold on every case, on some (mixed), on none; errors; not measured; controls."""
-    per = claim_verdicts(rows)
-    counts = {v: 0 for v in ("holds", "mixed", "refuted", "error", "not-measured")}
-    for v in per.values():
-        counts[v] += 1
-    ctrl = [r for r in rows if r.get("control")]
-    ok = sum(r["verdict"] == "refuted-as-expected" for r in ctrl)
-    return (f"{counts['holds']} hold, {counts['mixed']} mixed (hold on some cases, refuted on others), "
-            f"{counts['refuted']} refuted, {counts['error']} error, {counts['not-measured']} not yet measured; "
-            f"negative controls: {ok}/{len(ctrl)} refuted as expected")
+def worst(verdicts) -> str:
+    vs = set(verdicts)
+    for v in SEVERITY:
+        if v in vs:
+            return v
+    return "not-measured"
 
 
-def claim_verdicts(rows: list[dict]) -> dict[str, str]:
-    """Per claim over its non-control cases: error if any errored, else holds (all hold), refuted (none
-    holds), mixed, or not-measured."""
-    per: dict[str, str] = {}
-    for cid in registry.CLAIMS:
-        vs = {r["verdict"] for r in rows if r["claim"] == cid and not r.get("control")} - {"not-measured"}
-        if not vs:
-            per[cid] = "not-measured"
-        elif "error" in vs:
-            per[cid] = "error"
-        elif vs == {"holds"}:
-            per[cid] = "holds"
-        elif "holds" not in vs:
-            per[cid] = "refuted"
-        else:
-            per[cid] = "mixed"
-    return per
+def claim_summaries(rows: list[dict]) -> dict[str, dict]:
+    """Per claim: the headline (primary) verdict, per configuration, variants agreeing, controls."""
+    out = {}
+    for cid, claim in CLAIMS.items():
+        mine = [r for r in rows if r["claim"] == cid]
+        prim = [r for r in mine if r.get("role") == "primary"]
+        per_conf = {}
+        for r in prim:
+            per_conf.setdefault(r["configuration"], []).append(r["verdict"])
+        per_conf = {k: worst(v) for k, v in sorted(per_conf.items())}
+        verdict = worst(per_conf.values()) if prim else "not-measured"
+        variants = [r for r in mine if r.get("role") == "variant"]
+        agree = sum(r["verdict"] == per_conf.get(r["configuration"], verdict) for r in variants)
+        ctrl = [r for r in mine if r.get("role") == "control"]
+        held = [r["id"] for r in ctrl if r["verdict"] == "holds"]
+        note = ""
+        if verdict == "holds" and held:
+            verdict = "inconclusive"
+            note = (f"the primary cases hold, but the control {', '.join(held)} holds too: the measurement does not "
+                    f"discriminate (claims/RULES.md)")
+        cis = [r.get("ci") for r in prim if r.get("ci")]
+        out[cid] = {"verdict": verdict, "note": note, "statement": claim.statement, "section": claim.section,
+                    "primary": [r["id"] for r in prim], "per_configuration": per_conf,
+                    "variants": {"agree": agree, "total": len(variants)},
+                    "controls": {"refuted": sum(r["verdict"] == "refuted" for r in ctrl), "total": len(ctrl),
+                                 "held": held,
+                                 "inconclusive": [r["id"] for r in ctrl if r["verdict"] == "inconclusive"]},
+                    "ci": cis[0] if len(cis) == 1 else None,
+                    "measured_by": claim.measured_by}
+    return out
+
+
+def summarize(claims: dict[str, dict], rows: list[dict]) -> str:
+    """One line: claims by primary verdict; controls; regressions against the baselines."""
+    counts = {v: 0 for v in ("holds", "refuted", "inconclusive", "error", "not-measured")}
+    for c in claims.values():
+        counts[c["verdict"]] += 1
+    ctrl = [r for r in rows if r.get("role") == "control"]
+    held = sum(r["verdict"] == "holds" for r in ctrl)
+    reg = sum(bool(r.get("regression")) for r in rows)
+    return (f"primary verdicts: {counts['holds']} hold, {counts['refuted']} refuted, {counts['inconclusive']} "
+            f"inconclusive, {counts['error']} error, {counts['not-measured']} not measured; controls: "
+            f"{sum(r['verdict'] == 'refuted' for r in ctrl)}/{len(ctrl)} refuted, {held} held (measurement does "
+            f"not discriminate); {reg} regression(s) against the baselines")
 
 
 def merge(reports: Path, header: dict) -> dict:
     """Write claims.json and claims.md from all workers' rows; returns the ledger."""
     rows = collect(reports)
-    measured = {r["claim"] for r in rows}
-    for cid, c in registry.CLAIMS.items():
-        if cid not in measured:
-            rows.append({"claim": cid, "case": "-", "verdict": "not-measured", "measured": {},
-                         "threshold": {ch.metric: ch.threshold for ch in c.checks}, "rule": c.rule,
-                         "seconds": 0.0, "control": False,
-                         "note": "declared; measured by a later issue" if c.measured_by is None
-                         else "not selected in this run"})
-    key = {cid: i for i, cid in enumerate(registry.CLAIMS)}
-    rows.sort(key=lambda r: (key.get(r["claim"], 999), bool(r.get("control")), r["case"]))
-    ledger = {**header, "generated": time.strftime("%Y-%m-%d %H:%M:%S"), "summary": summarize(rows), "rows": rows}
+    order = {cid: i for i, cid in enumerate(CLAIMS)}
+    role = {"primary": 0, "variant": 1, "control": 2}
+    rows.sort(key=lambda r: (order.get(r["claim"], 999), r["configuration"], role.get(r.get("role"), 3), r["case"]))
+    claims = claim_summaries(rows)
+    ledger = {**header, "generated": time.strftime("%Y-%m-%d %H:%M:%S"), "summary": summarize(claims, rows),
+              "claims": claims, "rows": rows}
     reports = Path(reports)
     reports.mkdir(parents=True, exist_ok=True)
     _atomic_write(reports / "claims.json", json.dumps(ledger, indent=1, default=_jsonable))
@@ -125,41 +147,41 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def fmt(x) -> str:
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, (int, float)):
-        x = float(x)
-        if not math.isfinite(x):
-            return str(x)
-        if x == int(x) and abs(x) < 1e6:
-            return str(int(x))
-        return f"{x:.3g}"
-    return str(x)
+fmt = tables.fmt
 
 
-def measured_text(row: dict) -> str:
-    metrics = [c.metric for c in registry.CLAIMS[row["claim"]].checks] if row["claim"] in registry.CLAIMS else []
-    m = row.get("measured", {})
-    return ", ".join(f"{k}={fmt(m[k])}" for k in metrics if k in m)
+def headline_lines(ledger: dict) -> list[str]:
+    out = []
+    for cid, c in ledger["claims"].items():
+        conf = ", ".join(f"{k}: {v}" for k, v in c["per_configuration"].items())
+        v, ct = c["variants"], c["controls"]
+        out.append(f"{cid:4} {c['verdict']:13} {conf[:48]:48} variants {v['agree']}/{v['total']} agree; "
+                   f"controls {ct['refuted']}/{ct['total']} refuted" + (f", HELD: {len(ct['held'])}" if ct["held"] else ""))
+    return out
 
 
 def to_markdown(ledger: dict) -> str:
     lines = [f"# Claims ledger — tier {ledger.get('tier')}, device {ledger.get('device')}", "",
              f"**{ledger['summary']}**", "", f"generated {ledger['generated']}", "",
-             "| claim | case | control | verdict | measured | rule | s |",
-             "|---|---|---|---|---|---|---|"]
+             "## Headline (primary cases only)", "",
+             "| claim | verdict | per configuration | variants agreeing | controls refuted | statement |",
+             "|---|---|---|---|---|---|"]
+    for cid, c in ledger["claims"].items():
+        conf = "; ".join(f"{k}: {v}" for k, v in c["per_configuration"].items())
+        lines.append(f"| {cid} | **{c['verdict']}** | {conf} | {c['variants']['agree']}/{c['variants']['total']} | "
+                     f"{c['controls']['refuted']}/{c['controls']['total']} | {c['statement']} |")
+    lines += ["", "## Every case", "",
+              "| id | role | verdict | measured [interval] | rule | expected | s |", "|---|---|---|---|---|---|---|"]
     for r in ledger["rows"]:
-        lines.append(f"| {r['claim']} | {r['case']} | {'yes' if r.get('control') else ''} | {r['verdict']} | "
-                     f"{measured_text(r)} | {r.get('rule', '')} | {fmt(round(r.get('seconds', 0.0), 2))} |")
+        lines.append(f"| {r['id']} | {r.get('role')} | {r['verdict']} | {tables.measured_text(r)} | {r.get('rule', '')} | "
+                     f"{r.get('expected', '')} | {fmt(round(r.get('seconds', 0.0), 2))} |")
     return "\n".join(lines) + "\n"
 
 
-def table(ledger: dict, width: int = 120) -> str:
-    """The verdict table printed at the end of a pytest run."""
-    out = [f"{'claim':5} {'case':34} {'verdict':20} measured"]
+def table(ledger: dict, width: int = 140) -> str:
+    """The verdict table printed at the end of a pytest run: the headline, then every case."""
+    out = ["headline (primary cases):"] + headline_lines(ledger) + ["", f"{'case':42} {'role':8} {'verdict':13} measured"]
     for r in ledger["rows"]:
-        case = r["case"] + (" [control]" if r.get("control") else "")
-        out.append(f"{r['claim']:5} {case[:34]:34} {r['verdict']:20} {measured_text(r)}"[:width])
+        out.append(f"{r['id'][:42]:42} {r.get('role', ''):8} {r['verdict']:13} {tables.measured_text(r)}"[:width])
     out.append(ledger["summary"])
     return "\n".join(out)

@@ -1,0 +1,273 @@
+"""The lab: what a measurement needs besides its own parameters -- the tier's configurations, trained
+optima, problems (model + data as functions of theta), and the content-addressed cache in which every
+expensive result (optima, tunnels, count profiles, d90 sweeps, whole measurements) is built once.
+
+A ``Lab`` is plain Python (no pytest): a researcher can run any declared case from a notebook with
+``Lab.open(tier="quick").measure(case, label)``. The pytest plugin (``fixtures/plugin.py``) makes one per
+session from the command-line options.
+
+Cache keys are ``cache.key_for(kind, configuration, definition, sample, version=...)``: the training
+code's ``TRAIN_CODE_VERSION`` for optima, and ``MEASURE_VERSION`` -- a hash of the source of the
+geometry, nets and measure packages -- for measurements, so that a code change never serves a stale
+number, and an unchanged one never recomputes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..cache import Cache, default_root, key_for
+
+_PKG = Path(__file__).resolve().parent.parent
+_MEASURED_CODE = ("geometry", "nets", "measure")
+
+
+def code_version(*parts: str) -> str:
+    """sha256 of the source files under the given package-relative paths (files or folders)."""
+    h = hashlib.sha256()
+    for part in parts:
+        p = _PKG / part
+        for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
+            h.update(f.relative_to(_PKG).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+MEASURE_VERSION = code_version(*_MEASURED_CODE)
+TUNNEL_VERSION = code_version("geometry/connectors.py", "nets", "measure/real.py")
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """What a tier trains: named network configurations (seed filled per optimum), control
+    configurations, and optima per configuration."""
+
+    name: str
+    configs: dict = field(default_factory=dict)
+    controls: dict = field(default_factory=dict)
+    k: int = 4
+
+    def resolve(self, label_or_cfg):
+        if not isinstance(label_or_cfg, str):
+            return label_or_cfg
+        table = {**self.configs, **self.controls}
+        if label_or_cfg not in table:
+            raise ValueError(f"configuration must be one of {sorted(table)} at tier {self.name!r}, "
+                             f"got {label_or_cfg!r}")
+        return table[label_or_cfg]
+
+
+def tier_spec_for(tier: str, device: str = "cpu", model: str | None = None, dataset: str | None = None,
+                  data_root: str | None = None) -> TierSpec:
+    """The configurations of ``tier`` and 12 optima each: quick = the 64-32-10 tanh MLP on digits; full =
+    plus the §4.1 SimpleCNN on digits and mnist5k (GPU scale); paper = the SimpleCNN on Fashion-MNIST
+    and CIFAR-10 from the data root. All trained with Adam at a constant learning rate (§4.1) to a
+    full-batch training cross-entropy of 1e-3, so compared points sit at the same loss level."""
+    from ..nets.config import TrainConfig
+    from ..verdicts.claims import check_tier
+
+    check_tier(tier)
+    base = dict(optimizer="adam", schedule="constant", target_loss=1e-3, max_steps=5000, device=device,
+                data_root=data_root)
+    mlp = TrainConfig(model="mlp", dataset="digits", hidden=(32,), lr=1e-2, **base)
+    cnn = TrainConfig(model="simple_cnn", dataset="digits", lr=3e-3, **base)
+    configs = {"mlp-digits": mlp}
+    k = 12  # six disjoint pairs, three disjoint tuples of up to four (claims/RULES.md)
+    if tier == "full":
+        configs.update({"cnn-digits": cnn, "cnn-mnist5k": dataclasses.replace(cnn, dataset="mnist5k")})
+    elif tier == "paper":
+        configs = {"cnn-fashion_mnist": dataclasses.replace(cnn, dataset="fashion_mnist", batch_size=256,
+                                                            max_steps=20000),
+                   "cnn-cifar10": dataclasses.replace(cnn, dataset="cifar10", batch_size=256, max_steps=40000)}
+    if model or dataset:
+        configs = {label_for(model or c.model, dataset or c.dataset):
+                   dataclasses.replace(c, model=model or c.model, dataset=dataset or c.dataset)
+                   for c in configs.values()}
+    # SoftmaxRegression at lr 3e-3 (C15) needs ~15k steps to reach the same target loss
+    controls = {"softmax-digits": TrainConfig(model="softmax", dataset="digits", lr=1e-2,
+                                              **{**base, "max_steps": 20000})}
+    return TierSpec(tier, configs, controls, k)
+
+
+def label_for(model: str, dataset: str) -> str:
+    """A configuration label usable as a file name: 'pkg.mod:factory' -> 'pkg.mod.factory'."""
+    clean = lambda s: "".join(ch if ch.isalnum() or ch in "._" else "." for ch in str(s)).strip(".")
+    return f"{clean(model)}-{clean(dataset)}"
+
+
+class _Progress:
+    """A tqdm bar on the real terminal (sys.__stderr__), so it shows while pytest captures output."""
+
+    def __init__(self, desc: str, total: int):
+        from tqdm import tqdm
+
+        stream = sys.__stderr__
+        self.bar = tqdm(total=total, desc=desc, file=stream, leave=False, dynamic_ncols=True,
+                        disable=not (stream and stream.isatty()))
+
+    def __call__(self, step, max_steps, loss):
+        self.bar.n = int(step)
+        self.bar.set_postfix(loss=f"{float(loss):.2e}", refresh=False)
+        self.bar.refresh()
+
+    def close(self):
+        self.bar.close()
+
+
+@dataclass
+class Lab:
+    """Trained optima, problems and cached measurements for one tier (see the module docstring).
+
+    ``rebuild_after``: entries written before this time are rebuilt (``--retrain``: once per session).
+    """
+
+    spec: TierSpec
+    cache: Cache
+    download: bool = False
+    rebuild_after: float | None = None
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, tier: str = "quick", device: str = "cpu", cache_dir=None, **spec_opts) -> "Lab":
+        return cls(tier_spec_for(tier, device=device, **spec_opts), Cache(cache_dir or default_root()))
+
+    # -- the cache -------------------------------------------------------------------------------
+    def cached(self, kind: str, parts: tuple, build: Callable[[], Any], describe: str = "",
+               version: str = MEASURE_VERSION) -> Any:
+        """``build()`` once per key across processes and runs; memoized in this process too."""
+        key = key_for(*parts, version=version, prefix=kind)
+        if key not in self._memo:
+            value, _ = self.cache.get_or_build(key, build, describe=describe or kind, retrain=False,
+                                               built_after=self.rebuild_after)
+            self._memo[key] = value
+        return self._memo[key]
+
+    # -- configurations, problems, optima --------------------------------------------------------
+    def config(self, label_or_cfg):
+        return self.spec.resolve(label_or_cfg)
+
+    def problem(self, label_or_cfg):
+        from ..nets.problem import Problem
+
+        cfg = dataclasses.replace(self.config(label_or_cfg), seed=0)
+        key = ("problem", cfg)
+        if key not in self._memo:
+            self._memo[key] = Problem.of(cfg)
+        return self._memo[key]
+
+    def _check_data(self, cfg) -> None:
+        from ..nets.data import TORCHVISION, load_dataset
+        from ..nets.training import dataset_for
+
+        if self.download and cfg.dataset in TORCHVISION:
+            load_dataset(cfg.dataset, data_root=cfg.data_root, download=True)
+        dataset_for(cfg)
+
+    def optima(self, label_or_cfg, k: int | None = None) -> list:
+        """k independent optima (seeds 0..k-1) trained in one batched run and cached as one entry.
+        Raises ``TargetNotReached`` (naming configuration, seed, steps and loss) for an optimum that
+        did not reach its target loss: it is never handed to a claim."""
+        from ..nets.config import TRAIN_CODE_VERSION, config_hash, require_reached
+        from ..nets.training import train_many
+
+        cfg = self.config(label_or_cfg)
+        k = k or self.spec.k
+        seeds = list(range(k))
+
+        def build():
+            self._check_data(cfg)
+            bar = _Progress(f"training {cfg.model}/{cfg.dataset} x{k}", cfg.max_steps)
+            try:
+                vec = not (cfg.model == "simple_cnn" and cfg.resolved_device().type == "cpu")
+                return train_many(cfg, seeds, progress=bar, vectorize=vec)
+            finally:
+                bar.close()
+
+        ops = self.cached("optima", (config_hash(cfg), seeds), build, f"{k} optima of {cfg}",
+                          version=TRAIN_CODE_VERSION)
+        return require_reached(ops)
+
+    def trajectory(self, label_or_cfg, seed: int = 0):
+        """One sequential run with its history (radius, distance from the init), cached."""
+        from ..nets.config import TRAIN_CODE_VERSION, config_hash, require_reached
+        from ..nets.training import train
+
+        cfg = dataclasses.replace(self.config(label_or_cfg), seed=seed)
+
+        def build():
+            self._check_data(cfg)
+            bar = _Progress(f"training {cfg.model}/{cfg.dataset} seed {seed}", cfg.max_steps)
+            try:
+                return train(cfg, progress=bar)
+            finally:
+                bar.close()
+
+        opt = self.cached("trajectory", (config_hash(cfg),), build, f"trajectory of {cfg}",
+                          version=TRAIN_CODE_VERSION)
+        return require_reached(opt)
+
+    def tunnel(self, label: str, i: int, j: int, nodes: str = "budget"):
+        """The §4.2 tunnel between optima i and j of a configuration, cached and shared by C5-C8."""
+        from ..nets.config import config_hash
+        from . import real as rx
+
+        ops = self.optima(label)
+        prob = self.problem(label)
+        return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, i, j, nodes),
+                           lambda: rx.build_tunnel(prob, ops[i].theta, ops[j].theta, nodes),
+                           f"tunnel {label} {i}-{j} {nodes}", version=TUNNEL_VERSION)
+
+    def neighbour(self, label: str, i: int, seed: int = 0):
+        """A same-basin neighbour of optimum i (``real.neighbour``: moved by 5% of its norm, re-descended
+        to the configuration's target loss), cached."""
+        from ..nets.config import config_hash
+        from . import real as rx
+
+        cfg = self.config(label)
+        opt = self.optima(label)[i]
+        target = cfg.target_loss if cfg.target_loss is not None else opt.train_loss
+        return self.cached("neighbour", (config_hash(cfg), self.spec.k, i, seed, rx.NEIGHBOUR_SCALE),
+                           lambda: rx.neighbour(self.problem(label), opt.theta, target, cfg.lr, seed),
+                           f"neighbour of optimum {i} of {label}", version=TUNNEL_VERSION)
+
+    def neighbour_tunnel(self, label: str, i: int, nodes: str = "budget"):
+        """The §4.2 tunnel between optimum i and its same-basin neighbour, cached."""
+        from ..nets.config import config_hash
+        from . import real as rx
+
+        A, B = self.optima(label)[i].theta, self.neighbour(label, i)
+        return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, "neighbour", i, nodes),
+                           lambda: rx.build_tunnel(self.problem(label), A, B, nodes),
+                           f"tunnel {label} {i}-neighbour {nodes}", version=TUNNEL_VERSION)
+
+    def count_noise(self, label: str, i: int = 0) -> dict:
+        """The short-direction count's noise at optimum i (Lanczos start vector; same-basin neighbour),
+        at the declared threshold (DECLARED_FRACTION x the optimum's top eigenvalue), cached."""
+        from ..geometry.short_directions import DECLARED_FRACTION
+        from ..nets.config import config_hash
+        from . import real as rx
+
+        prob = self.problem(label)
+        th = self.optima(label)[i].theta
+
+        def build():
+            thr = DECLARED_FRACTION * rx.top_eigenvalue(prob, th)
+            return {**rx.count_noise(prob, th, self.neighbour(label, i), thr), "threshold": thr}
+
+        return self.cached("count_noise", (config_hash(self.config(label)), self.spec.k, i), build,
+                           f"count noise at optimum {i} of {label}")
+
+    def config_key(self, label: str):
+        """What identifies a configuration in a cache key: 'toy', or the training configuration's hash."""
+        if label == "toy":
+            return "toy"
+        from ..nets.config import config_hash
+
+        return config_hash(self.config(label))
