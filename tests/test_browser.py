@@ -29,6 +29,7 @@ import pytest
 
 from landscape_lib.report import allure as allure_meta
 from landscape_lib.report import cli as report_cli
+from landscape_lib.verdicts.claims import CLAIMS
 from tests.test_report import synthetic_rows
 
 pytestmark = pytest.mark.browser
@@ -197,15 +198,14 @@ def test_allure_results_carry_the_row(sample_reports):
     assert params == {"claim_case": "'C8/mlp-digits/budget'", "tier": "'quick'", "configuration": "'mlp-digits'",
                       "nodes": "'budget'", "samples": "'[0, 1]'"}
     assert atts == {allure_meta.TABLE_ATTACHMENT, allure_meta.ROW_ATTACHMENT}
-    assert "| mid_excess |" in desc and "> the number of short directions should be higher" in desc
+    c8 = CLAIMS["C8"]
+    assert f"| {c8.checks[0].metric} |" in desc and f"> {c8.quote}" in desc
     assert "C4 plot" in got["C4/toy/line-D100 [primary] " + _statement("C4")][3]
     assert got["C13/mlp-digits/pairs [primary] " + _statement("C13")][0] == "failed"
     assert got["C12/mlp-digits/radius [primary] " + _statement("C12")][0] == "broken"
 
 
 def _statement(cid):
-    from landscape_lib.verdicts.claims import CLAIMS
-
     return CLAIMS[cid].statement
 
 
@@ -217,7 +217,7 @@ def test_allure_overview_shows_claim_counts_and_verdict_statuses(sample_reports)
     assert not re.search(r"<(?:script|link)\b[^>]*(?:src|href)=[\"']?(?!data:)[^\"' >]+\.(?:js|css)", html), \
         "the single-file report references a separate .js/.css file"
     assert 'src="data:text/javascript;base64,' in html and "iVBORw0KGgo" in html  # app and plot inlined
-    dom = browse(index.as_uri(), screenshot=SHOTS / "report-screenshot.png", size=(1400, 1000))
+    dom = browse(index.as_uri(), screenshot=SHOTS / "report-screenshot.png", size=(1400, 1700))
     text = visible_text(dom)
     assert _summary(sample_reports) in text, "the ledger's summary is not the report's name"
     # the verdicts as statuses: 4 passed (2 claims hold, 1 variant holds, 1 control refuted), 3 failed
@@ -240,7 +240,7 @@ def test_allure_refuted_claim_reads_as_refuted(sample_reports):
     assert "C8/mlp-digits/budget [primary] The number of short (high-curvature) directions peaks" in text
     assert "REFUTED claim: it does not reproduce on this case" in text
     assert "the number of short directions should be higher in the middle" in text, "the paper's quote"
-    assert "mid_excess" in text and "Rule:" in text
+    assert CLAIMS["C8"].checks[0].metric in text and "Rule:" in text
     assert "measured vs threshold" in text and "row.json" in text
 
 

@@ -27,44 +27,72 @@ matplotlib.use("Agg")
 
 # -- a synthetic ledger -----------------------------------------------------------------------------
 
-# (claim, configuration, case, role, samples of the decided metrics, expected verdict, extra fields)
+# (claim, configuration, case, role, outcome, samples, expected verdict, extra fields). The samples are made
+# from the claim's declared checks (``_samples``), so the ledger follows the claims as they change.
 SYNTHETIC = [
-    ("C4", "toy", "line-D100", "primary", [{"wall_ratio": 260.0}, {"wall_ratio": 300.0}, {"wall_ratio": 240.0}],
-     None, {"plot": "plots/C4__toy__line-D100.png"}),
-    ("C4", "toy", "control-same-wedge-D100", "control", [{"wall_ratio": 1.0}], None,
+    ("C4", "toy", "line-D100", "primary", "holds", 3, None, {"plot": "plots/C4__toy__line-D100.png"}),
+    ("C4", "toy", "control-same-wedge-D100", "control", "refuted", 1, None,
      {"holds_if": "the line between two optima of one wedge rose 10x above them"}),
-    ("C4", "softmax-digits", "control-line", "control", [{"wall_ratio": 30.0}], "holds",
+    ("C4", "softmax-digits", "control-line", "control", "holds", 1, "holds",
      {"holds_if": "the convex model's line rose 10x above its ends"}),
-    ("C8", "mlp-digits", "budget", "primary", [{"mid_excess": -27.0}, {"mid_excess": -19.5}], "refuted", {}),
-    ("C8", "mlp-digits", "loss-matched", "variant", [{"mid_excess": 1.5}, {"mid_excess": 3.5}], None, {}),
-    ("C8", "toy", "paper-hessian-D100", "primary", [{"mid_excess": 2.0}, {"mid_excess": 4.0}], None, {}),
-    ("C11", "toy", "D1000", "primary", [{"cv": 0.07, "min_increase": 0.3}, {"cv": 0.12, "min_increase": 0.2}],
-     "inconclusive", {}),
-    ("C13", "mlp-digits", "pairs", "primary", [{"max_abs_cos": 0.5}], "holds", {}),  # a regression
-    ("C12", "mlp-digits", "radius", "primary", [{"radial_share": 0.9}], None,  # an error: radius_growth missing
-     {}),
+    ("C8", "mlp-digits", "budget", "primary", "refuted", 2, "refuted", {}),
+    ("C8", "mlp-digits", "loss-matched", "variant", "holds", 2, None, {}),
+    ("C8", "toy", "paper-hessian-D100", "primary", "holds", 2, None, {}),
+    ("C11", "toy", "D1000", "primary", "inconclusive", 2, "inconclusive", {}),
+    ("C13", "mlp-digits", "pairs", "primary", "refuted", 1, "holds", {}),  # a regression
+    ("C12", "mlp-digits", "radius", "primary", "error", 1, None, {}),  # a metric missing: an error
 ]
+
+
+def _value(check, ok: bool, i: int) -> float:
+    """A value on the claimed side of the check (``ok``) or the other, a little different per sample ``i``."""
+    t, op = check.threshold, check.op
+    if op == "==":
+        return t if ok else t + 1 + i
+    up = op in (">", ">=")
+    if t > 0:
+        return t * ((2 + 0.2 * i) if ok == up else (0.5 - 0.05 * i))
+    step = max(abs(t), 1.0) * (1 + 0.2 * i)
+    return t + step if ok == up else t - step
+
+
+def _samples(claim, outcome: str, n: int) -> list[dict]:
+    """``n`` samples of every metric of ``claim`` whose decision is ``outcome``: refuted (the first check
+    fails on every sample), inconclusive (it fails on one sample of several), error (a metric missing)."""
+    out = []
+    for i in range(n):
+        s = {}
+        for j, c in enumerate(claim.checks):
+            fail = j == 0 and (outcome == "refuted" or (outcome == "inconclusive" and i == 0))
+            s[c.metric] = _value(c, not fail, i)
+        if outcome == "error":
+            s.pop(claim.checks[0].metric)
+        out.append(s)
+    return out
 
 
 def synthetic_rows(tier: str = "quick") -> list[dict]:
     """Ledger rows (``Row.as_dict()``) decided by ``verdicts.decide`` from made-up samples, with their
     baseline comparison: every verdict, role, a control that holds, a regression and an error."""
     rows = []
-    for cid, conf, case, role, samples, expected, extra in SYNTHETIC:
+    for cid, conf, case, role, outcome, n, expected, extra in SYNTHETIC:
         claim = CLAIMS[cid]
+        samples = _samples(claim, outcome, n)
         d = dc.decide(claim.checks, samples, claim.statistic)
+        assert d.verdict == outcome, (cid, case, d)
         exp = expected or ("refuted" if role == "control" else "holds")
         regression = []
         if d.verdict == "error":
             regression = ["the measurement errored"]
         elif d.verdict != exp:
             regression = [f"verdict {d.verdict}, expected {exp} (claims/baselines/{tier}-{conf}.json)"]
-        measured = {k: [s[k] for s in samples] if len(samples) > 1 else samples[0][k] for k in samples[0]}
+        metrics = sorted({k for s in samples for k in s})
+        measured = {k: [s.get(k) for s in samples] if n > 1 else samples[0].get(k) for k in metrics}
         row = Row(claim=cid, case=case, configuration=conf, role=role, verdict=d.verdict, reason=d.reason,
                   decided=[c.as_dict() for c in d.checks], statistic=claim.statistic.describe(),
-                  samples=len(samples), ci=list(d.ci) if d.ci else None, measured=measured, rule=claim.rule,
+                  samples=n, ci=list(d.ci) if d.ci else None, measured=measured, rule=claim.rule,
                   params={"D": 100} if conf == "toy" else {}, definition={"nodes": case} if cid == "C8" else {},
-                  sample_ids=list(range(len(samples))), expected=exp,
+                  sample_ids=list(range(n)), expected=exp,
                   baseline=f"claims/baselines/{tier}-{conf}.json", regression=regression, seconds=1.25, tier=tier,
                   repro=f"pytest 'claims/test_claims.py::test_case[{cid}:{conf}:{case}]' --tier {tier}",
                   error=d.reason if d.verdict == "error" else "")
@@ -151,14 +179,19 @@ def test_claims_html_headline_then_every_case(tmp_path):
     assert html.index('id="summary"') < html.index('id="headline"') < html.index('class="claim"')
     head = html[html.index('id="headline"'):html.index("</table>", html.index('id="headline"'))]
     rows = re.findall(r'<tr data-claim="([^"]+)" data-verdict="([^"]+)"', head)
-    assert dict(rows) == {"C4": "holds", "C8": "refuted", "C11": "inconclusive", "C12": "error", "C13": "refuted"}
+    # C4's primary holds, but one of its controls holds too: the ledger makes the headline inconclusive
+    assert dict(rows) == {"C4": "inconclusive", "C8": "refuted", "C11": "inconclusive", "C12": "error",
+                          "C13": "refuted"}
+    assert dict(rows) == {cid: c["verdict"] for cid, c in led["claims"].items() if c["verdict"] != "not-measured"}
     assert len(re.findall(r'<tr class="not-measured"', head)) == len(CLAIMS) - 5
     c8 = head[head.index('data-claim="C8"'):head.index("</tr>", head.index('data-claim="C8"'))]
     assert "mlp-digits" in c8 and "verdict-refuted" in c8 and "toy" in c8 and "verdict-holds" in c8
     assert "0 of 1 agree" in c8  # the loss-matched variant holds where the primary is refuted
     c4 = head[head.index('data-claim="C4"'):head.index("</tr>", head.index('data-claim="C4"'))]
+    if led["claims"]["C4"].get("note"):
+        assert escape_(led["claims"]["C4"]["note"]) in c4
     assert "1 of 2 refuted" in c4 and "control HOLDS: C4/softmax-digits/control-line" in c4
-    assert "wall_ratio=260 [240, 300]" in c4  # the primary case's value and interval
+    assert claims_html.escape(tables.measured_text(by_id(led["rows"], "C4/toy/line-D100"))) in c4  # value [interval]
     # the finding and the regression are called out above the table
     assert 'id="controls-held"' in html and 'id="regressions"' in html
     assert "verdict refuted, expected holds" in html
@@ -267,10 +300,11 @@ def test_rewrite_result_shows_the_verdict_and_keeps_real_failures():
     rows = synthetic_rows()
     ref = allure_meta.rewrite_result(_result(by_id(rows, "C8/mlp-digits/budget")), by_id(rows, "C8/mlp-digits/budget"))
     assert ref["status"] == "failed"
+    c8 = CLAIMS["C8"].checks[0]
     assert ref["statusDetails"]["message"].startswith("REFUTED claim: it does not reproduce on this case. refuted: "
-                                                      "mid_excess > 0.")
+                                                      f"{c8.describe()}")
     assert "As in its baseline (claims/baselines/quick-mlp-digits.json), so the test passed." in ref["statusDetails"]["message"]
-    assert "mid_excess = -23.2 [-27, -19.5]" in ref["statusDetails"]["message"]
+    assert tables.text(by_id(rows, "C8/mlp-digits/budget")) in ref["statusDetails"]["message"]
     ctl = by_id(rows, "C4/softmax-digits/control-line")
     held = allure_meta.rewrite_result(_result(ctl), ctl)
     assert held["status"] == "failed" and held["statusDetails"]["message"].startswith("CONTROL HOLDS")
@@ -484,7 +518,7 @@ def test_report_name_carries_the_ledger_summary():
     led = synthetic_ledger()
     name = report_cli.report_name(led, {"tier": "quick", "device": "cpu"})
     assert name == f"landscape-claims (tier quick, device cpu): {led['summary']}"
-    assert name.split(": ", 1)[1].startswith("primary verdicts: 1 hold, 2 refuted, 1 inconclusive, 1 error")
+    assert name.split(": ", 1)[1].startswith("primary verdicts: 0 hold, 2 refuted, 2 inconclusive, 1 error")
     assert report_cli.report_name(None, {}) == "landscape-claims"
 
 

@@ -85,6 +85,8 @@ table.checks tr.refuted td:nth-child(6){color:#a40e26;font-weight:600}
 table.checks tr.inconclusive td:nth-child(6){color:#7d4e00;font-weight:600}
 table.checks tr.error td:nth-child(6){color:#82071e;font-weight:600}
 .note{font-size:12.5px;margin-top:4px}
+.vnote{font-size:11.5px;color:#953800;margin-top:4px;max-width:260px}
+.claim>.vnote{max-width:none;font-size:12.5px;margin:2px 0 6px}
 .regression{color:#a40e26;font-weight:600;font-size:12.5px;margin-top:4px}
 details.more summary{cursor:pointer;color:#0969da;font-size:12px;margin-top:4px}
 details.more code{display:block;font-size:11px;margin-top:3px;white-space:pre-wrap}
@@ -129,14 +131,22 @@ def _anchor(row_id: str) -> str:
 def _interval(c: dict, prim: list[dict]) -> str:
     """Each primary case's decided values with their intervals (``metric=value [lo, hi]``)."""
     parts = []
+    confs = {r["configuration"] for r in prim}
     for r in prim:
         txt = tables.measured_text(r)
         if txt:
-            conf = f'<span class="k">{escape(r["configuration"])}:</span> ' if len(prim) > 1 else ""
+            name = (r["configuration"] if len(confs) == len(prim) else r["case"] if len(confs) == 1
+                    else f'{r["configuration"]}/{r["case"]}')
+            conf = f'<span class="k">{escape(name)}:</span> ' if len(prim) > 1 else ""
             parts.append(f'<span class="conf">{conf}{escape(txt)}</span>')
     if not parts and c.get("ci"):
         return escape(tables.interval_text({"ci": c["ci"]}))
     return "".join(parts)
+
+
+def _note(c: dict) -> str:
+    """Why the headline differs from the primary cases' verdicts (e.g. a control held), when it does."""
+    return f'<div class="vnote">{escape(c["note"])}</div>' if c.get("note") else ""
 
 
 def _controls_cell(c: dict, *, links: bool = True) -> str:
@@ -228,7 +238,7 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
         out.append(
             f'<tr data-claim="{escape(cid)}" data-verdict="{escape(verdict)}"><td>{a(cid, "<b>" + escape(cid) + "</b>")}'
             f"</td><td class=\"stmt\">{escape(statement)}</td>"
-            f"<td>{pill(verdict, big=True)}</td><td>{per}</td><td>{_interval(c, prim)}</td>"
+            f"<td>{pill(verdict, big=True)}{_note(c)}</td><td>{per}</td><td>{_interval(c, prim)}</td>"
             f"<td>{variants}</td><td>{_controls_cell(c, links=links)}</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -303,7 +313,7 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
         if claim is not None:
             head += f" <code>{escape(claim.slug)}</code>"
         head += "</h3>"
-        parts = [f'<section class="claim" id="{escape(cid)}">', head]
+        parts = [f'<section class="claim" id="{escape(cid)}">', head, _note(c)]
         if claim is not None:
             checks = "".join(f"<li><code>{escape(ch.describe())}</code> <span class=\"why\">— {escape(ch.why)}</span></li>"
                              for ch in claim.checks)
