@@ -197,3 +197,10 @@ def test_a_control_that_holds_makes_a_holding_claim_inconclusive():
 def test_errors_dominate_the_headline():
     rows = [_lrow("C4", "line", "primary", "holds"), _lrow("C4", "line2", "primary", "error", "toy")]
     assert ledger.claim_summaries(rows)["C4"]["verdict"] == "error"
+
+
+def test_a_given_interval_decides_and_a_missing_one_is_an_error():
+    given = Statistic("given")
+    assert dc.decide([GT0], [{"x": 0.5, "x_ci": [0.2, 0.8]}], given).verdict == "holds"
+    assert dc.decide([GT0], [{"x": 0.5, "x_ci": [-0.2, 0.8]}], given).verdict == "inconclusive"
+    assert dc.decide([GT0], [{"x": 0.5}], given).verdict == "error"

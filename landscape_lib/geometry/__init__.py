@@ -6,7 +6,10 @@ Modules (import them directly; this package imports nothing, so ``import landsca
   n-wedge, its exact gradient, Hessian counts and gradient flow.
 - ``connectors``: paths between optima on a batched loss: straight lines, the §4.2 hyperplane tunnel,
   m-connectors (§4.3), path losses, deviation cosines, labels along a path.
-- ``probes``: random-direction probes L(P0 + a v) - L(P0) around a point (isotropy, C11).
+- ``probes``: random directions (Gaussian, filter-normalized), the loss along many directions x distances
+  in one batched call, the radial tunnel's width (C14) and isotropy (C11).
+- ``asymmetry``: loss profiles L(w + l u), l in [-p, p], the asymmetric-valley rule, which side is sharp,
+  the fraction of asymmetric directions, the extended SGD -> SWA line (A1-A6).
 - ``subspace``: optimization on random d-dimensional hyperplanes P = theta M + P0.
 - ``intrinsic``: intrinsic dimension d90 (Li et al. 2018) by training in random subspaces.
 - ``radial``: radius growth and radial share of the motion |w_T| / |w_0|, angles between optima.

@@ -213,16 +213,18 @@ class Lab:
                           version=TRAIN_CODE_VERSION)
         return require_reached(opt)
 
-    def tunnel(self, label: str, i: int, j: int, nodes: str = "budget"):
-        """The §4.2 tunnel between optima i and j of a configuration, cached and shared by C5-C8."""
+    def tunnel(self, label: str, i: int, j: int, nodes: str = "budget", refine: int = 0):
+        """The §4.2 tunnel between optima i and j of a configuration (``refine`` rounds of adaptive
+        refinement: 0 is the paper's algorithm), cached and shared by C5-C8."""
         from ..nets.config import config_hash
         from . import real as rx
 
         ops = self.optima(label)
         prob = self.problem(label)
-        return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, i, j, nodes),
-                           lambda: rx.build_tunnel(prob, ops[i].theta, ops[j].theta, nodes),
-                           f"tunnel {label} {i}-{j} {nodes}", version=TUNNEL_VERSION)
+        cfg = rx.PathConfig(refine=refine)
+        return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, i, j, nodes, cfg),
+                           lambda: rx.build_tunnel(prob, ops[i].theta, ops[j].theta, nodes, cfg),
+                           f"tunnel {label} {i}-{j} {nodes} refine={refine}", version=TUNNEL_VERSION)
 
     def neighbour(self, label: str, i: int, seed: int = 0):
         """A same-basin neighbour of optimum i (``real.neighbour``: moved by 5% of its norm, re-descended

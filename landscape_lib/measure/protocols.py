@@ -18,7 +18,7 @@ import torch
 
 from ..geometry import connectors as cn
 from ..geometry import radial
-from ..geometry.toy import WedgeLandscape, random_points
+from ..geometry.toy import CosineLandscape, WedgeLandscape, random_points
 from . import real as rx
 from . import toy as tx
 
@@ -124,10 +124,22 @@ def _plot_counts(samples, title):
 
 
 @protocol("toy.tunnel_counts", plot=_plot_counts)
-def toy_tunnel_counts(lab, label, sample, D, n, path, count, same_wedge=False):
+def toy_tunnel_counts(lab, label, sample, D, n, path, count, same_wedge=False, pair="independent",
+                      landscape="wedges"):
     """C8 on the toy: short-direction counts at 5 points of a path (count = hessian: eigenvalues of the
-    squared loss's Hessian above 1.0 = half its top eigenvalue 2; pinned: coordinates pinned at 0)."""
-    return tx.tunnel_count_profile(WedgeLandscape(D, n), sample, path, count, same_wedge=same_wedge)
+    squared loss's Hessian above 1.0 = half its top eigenvalue 2; pinned: coordinates pinned at 0).
+    ``pair="same-basin"``: an optimum and its re-descent after a 1% move; ``landscape="cosine"``: the same
+    tunnel between two minima of a smooth landscape without wedges, exact Hessian counts (the controls).
+    The path is cached apart from the count, so the hessian and pinned cases share it."""
+    if landscape == "cosine":
+        if (path, count) != ("paper", "hessian"):
+            raise ValueError(f"landscape='cosine' takes path='paper', count='hessian', got {path!r}, {count!r}")
+        return tx.smooth_tunnel_counts(CosineLandscape(D, seed=sample), sample)
+    land = WedgeLandscape(D, n)
+    pts = lab.cached("toy_path", ("tunnel_points", D, n, sample, path, pair, same_wedge),
+                     lambda: tx.tunnel_points(land, sample, path, same_wedge=same_wedge, pair=pair),
+                     f"toy tunnel points D={D} n={n} seed={sample} {path} {pair}")
+    return tx.tunnel_count_profile(land, sample, path, count, path_points=pts)
 
 
 def _plot_vs_m(samples, title):
@@ -137,9 +149,20 @@ def _plot_vs_m(samples, title):
 
 
 @protocol("toy.connector_counts", plot=_plot_vs_m)
-def toy_connector_counts(lab, label, sample, D, n, construction, count, same_wedge=False):
-    """C10 on the toy: the count at the middle of m-connectors, m = 1..4."""
-    return tx.m_connector_counts(WedgeLandscape(D, n), sample, construction, count, m_max=4, same_wedge=same_wedge)
+def toy_connector_counts(lab, label, sample, D, n, construction, count, same_wedge=False, pair="independent",
+                         landscape="wedges"):
+    """C10 on the toy: the count at the middle of m-connectors, m = 1..4 (``pair``, ``landscape`` as for
+    ``toy.tunnel_counts``; the connectors are cached apart from the count)."""
+    if landscape == "cosine":
+        if (construction, count) != ("paper", "hessian"):
+            raise ValueError("landscape='cosine' takes construction='paper', count='hessian', "
+                             f"got {construction!r}, {count!r}")
+        return tx.smooth_connector_counts(CosineLandscape(D, seed=sample), sample)
+    land = WedgeLandscape(D, n)
+    pts = lab.cached("toy_connectors", ("connector_points", D, n, sample, construction, pair, same_wedge),
+                     lambda: tx.connector_points(land, sample, construction, 4, same_wedge, pair),
+                     f"toy m-connectors D={D} n={n} seed={sample} {construction} {pair}")
+    return tx.m_connector_counts(land, sample, construction, count, m_max=4, points=pts)
 
 
 def _plot_hist(samples, title):
@@ -148,16 +171,39 @@ def _plot_hist(samples, title):
 
 @protocol("toy.isotropy", plot=_plot_hist)
 def toy_isotropy(lab, label, sample, D, n):
-    """C11 on the toy: 256 random unit probes of length 1 from a point near a wedge."""
+    """C11 on the toy: 256 random unit probes of length 1 from a point near a wedge, and the same probes
+    on a smooth quadratic of the same D (the null: ``cv_null``, ``cv_minus_null``)."""
     return tx.isotropy(WedgeLandscape(D, n), sample)
 
 
+def _toy_sample(lab, protocol_name: str, kw: dict, seed: int) -> dict:
+    """A toy protocol's sample under the key ``verdicts.run.measure`` uses, so a case that measured it
+    already (e.g. C4/line-D100, seed 2) serves it from the cache."""
+    proto = PROTOCOLS[protocol_name]
+    return lab.cached("sample", (protocol_name, "toy", None, kw, seed),
+                      lambda: proto.sample(lab, "toy", seed, **kw), f"{protocol_name} on toy, sample {seed}")
+
+
 @protocol("toy.rotation")
-def toy_rotation(lab, label, sample, D, n, other_n=None):
-    """C17: the toy verdicts on the aligned landscape and on a rotated one (or on ``other_n`` wedges)."""
-    other = WedgeLandscape(D, other_n) if other_n is not None else None
-    m = tx.rotation_verdicts(D, n, sample, other=other)
-    return {**m, "verdicts": "; ".join(f"{k}: {v}" for k, v in m["verdicts"].items())}
+def toy_rotation(lab, label, sample, D, n, other="rotation"):
+    """C17: the toy verdicts (C2 exact, C4, C5, C6, C11; ``measure.toy.C17_EXPERIMENTS``) on the
+    axis-aligned wedges and on ``other``: ``subspaces`` (sample = (seed, K): K random n-subspaces in
+    mutually non-orthogonal frames), ``rotation`` (one global Haar rotation) or ``n0`` (no wedges)."""
+    from ..geometry.toy import SubspaceLandscape
+
+    seed, K = (sample, None) if isinstance(sample, int) else tuple(sample)
+    if other == "subspaces":
+        land = SubspaceLandscape(D, n, K, seed=seed)
+    elif other == "rotation":
+        land = WedgeLandscape(D, n, rotation="random", seed=1000 + seed)
+    elif other == "n0":
+        land = WedgeLandscape(D, 0)
+    else:
+        raise ValueError(f"other must be 'subspaces', 'rotation' or 'n0', got {other!r}")
+    base = {name: _toy_sample(lab, proto, {"D": D, "n": n, **kw}, seed)
+            for name, (proto, kw) in tx.C17_EXPERIMENTS.items()}
+    m = tx.compare_verdicts(base, {name: tx.run_experiment(land, name, seed) for name in tx.C17_EXPERIMENTS})
+    return {**m, "K": K or 0, "verdicts": "; ".join(f"{k}: {v}" for k, v in m["verdicts"].items())}
 
 
 @protocol("random.halves")
@@ -216,23 +262,20 @@ def net_line(lab, label, sample):
             "chance_loss": chance, "_line": (line.t.tolist(), line.loss.tolist())}
 
 
-def _tunnel_for(lab, label, pair, nodes):
+def _tunnel_for(lab, label, pair, nodes, refine=0):
     if pair[0] == "neighbour":
         return lab.neighbour_tunnel(label, pair[1], nodes)
-    return lab.tunnel(label, pair[0], pair[1], nodes)
+    return lab.tunnel(label, pair[0], pair[1], nodes, refine)
 
 
 @protocol("net.tunnel", plot=_plot_path)
 def net_tunnel(lab, label, sample, nodes="budget", refined=False):
     """C5, C6: the §4.2 tunnel between two optima against the straight line; deviations' halves.
-    ``refined=False`` (the paper's algorithm) decides on the path before adaptive refinement."""
+    ``refined=False`` is the paper's algorithm; ``refined=True`` adds 2 rounds of adaptive refinement
+    (a node at the worst piece's midpoint), the variant."""
     A, B = _pair(lab, label, tuple(sample))
-    path = _tunnel_for(lab, label, tuple(sample), nodes)
-    m = rx.tunnel_metrics(lab.problem(label), A, B, path)
-    if not refined:
-        before = m["max_before_refine"]
-        m.update(tunnel_ratio=before / m["endpoint_loss"], wall_fraction=before / m["line_max"])
-    return m
+    path = _tunnel_for(lab, label, tuple(sample), nodes, refine=2 if refined else 0)
+    return rx.tunnel_metrics(lab.problem(label), A, B, path)
 
 
 def _plot_switch(samples, title):

@@ -35,7 +35,8 @@ MIN_DISAGREEMENTS = 10
 class PathConfig:
     """How tunnels and connectors are built on real networks (Adam on the training loss, §4.2).
 
-    Not a duplicate of ``connectors.TunnelConfig``: the defaults differ (1000 steps, 2 refinement
+    Not a duplicate of ``connectors.TunnelConfig``: the defaults differ (1000 steps, no refinement -- §4.2 has none;
+    ``refine=2`` is the C5 variant --
     rounds, 4 points per piece on networks), the per-node stopping loss is not a field but follows
     from ``nodes`` ("loss-matched": the endpoints' loss), and the same settings drive the m-connectors
     (``connectors.ConnectorConfig``). Cache keys hash it (fixtures/plugin.py ``tunnel``).
@@ -44,7 +45,7 @@ class PathConfig:
     k: int = 10
     steps: int = 1000
     lr: float = 1e-2
-    refine: int = 2
+    refine: int = 0
     per_piece: int = 4
 
     def tunnel(self, target: float | None = None) -> cn.TunnelConfig:

@@ -1,7 +1,9 @@
 """The paper's toy-model experiments (§3.3), each returning the numbers a claim is decided on.
 
-Every function takes a ``WedgeLandscape`` and a seed and returns a plain dict of measurements (plus
-arrays for plots under keys starting with "_"), so the same code is run axis-aligned and rotated (C17).
+Every function takes a landscape and a seed and returns a plain dict of measurements (plus arrays for
+plots under keys starting with "_"), so the same code runs on the axis-aligned ``WedgeLandscape``, a rotated
+one, and ``SubspaceLandscape`` (C17). The issue-9 controls and nulls live here too: same-basin pairs
+(``same_basin``), the smooth ``CosineLandscape`` (C8, C10) and ``QuadraticWell`` (C11's null).
 Toy "optima" are random N(0, 1) initializations followed by exact gradient flow down to 1e-3 of
 their starting loss (``WedgeLandscape.descend``), the toy analogue of training to a target loss.
 """
@@ -406,7 +408,8 @@ def smooth_tunnel_counts(land: CosineLandscape, seed: int, points: int = 5) -> d
     counts = [int((land.eigenvalues(p) > thr).sum()) for p in conn.nodes]
     mid, ends = counts[len(counts) // 2], 0.5 * (counts[0] + counts[-1])
     return {"mid_count": mid, "endpoint_count": ends, "mid_excess": mid - ends, "count_noise": 0,
-            "mid_excess_over_noise": mid - ends, "threshold": thr, "endpoint_losses": land.loss(torch.stack([A, B])).tolist(),
+            "mid_excess_over_noise": mid - ends, "threshold": thr,
+            "endpoint_losses": land.loss(torch.stack([A, B])).tolist(),
             "_t": conn.node_t.tolist(), "_counts": counts}
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .claims import CLAIMS, TIERS
-from .decide import MEAN95, Check, Statistic
+from .decide import MEAN95, RANGE, Check, Statistic
 
 
 @dataclass(frozen=True)
@@ -82,78 +82,117 @@ def _c(claim, name, protocol, **kw) -> Case:
 PAIRS = ((0, 1), (1, 2), (2, 3))
 C1_SHAPES = ((6, 3, 0), (10, 7, 1), (12, 6, 2), (12, 0, 3), (12, 12, 4))
 D100, D1000 = {"D": 100, "n": 80}, {"D": 1000, "n": 900}
+SEEDS5 = (0, 1, 2, 3, 4)  # toy primaries: five independent seeds (claims/RULES.md T1)
+TOY_SAME_BASIN = ("the pair (an optimum and its re-descent, by gradient flow to the same loss, after a move of 1% of "
+                  "its norm) had landed on different wedges")
 
 
 def _declare() -> list[Case]:
     cs: list[Case] = []
     add = cs.append
     # C1 -------------------------------------------------------------------------------------------
-    add(_c("C1", "aligned", "toy.wedge_distance", samples=C1_SHAPES, primary=True))
+    add(_c("C1", "aligned", "toy.wedge_distance", samples=C1_SHAPES, primary=True, statistic=RANGE))
     add(_c("C1", "rotated", "toy.wedge_distance", params={"rotation": "random"}, samples=C1_SHAPES))
     add(_c("C1", "control-single-wedge", "toy.wedge_distance", definition={"reference": "single-wedge"},
            samples=((10, 7, 0),), control=True,
            holds_if="the toy loss were the distance to one fixed wedge (the first n axes)"))
     # C2 -------------------------------------------------------------------------------------------
-    for shape, tiers, primary in ((D100, TIERS, True), ({"D": 1000, "n": 900}, ("full", "paper"), True)):
-        add(_c("C2", f"adam-D{shape['D']}", "toy.hyperplane_threshold", params=shape,
-               definition={"solver": "adam"}, samples=(0,), primary=primary, tiers=tiers))
+    # primary: Adam on the squared loss (claims/RULES.md T3); D = 1000 at full/paper only, 2 seeds (T1)
+    for shape, tiers, seeds in ((D100, TIERS, SEEDS5), (D1000, ("full", "paper"), (0, 1))):
+        add(_c("C2", f"adam-squared-D{shape['D']}", "toy.hyperplane_threshold", params=shape,
+               definition={"solver": "adam-squared"}, samples=seeds, primary=True, tiers=tiers, statistic=RANGE))
+    add(_c("C2", "adam-D100", "toy.hyperplane_threshold", params=D100, definition={"solver": "adam"}, samples=(0,),
+           tiers=("full", "paper"),
+           note="the old primary: Adam on the non-smooth distance, success <= 1e-6 x start (no first-order method "
+                "reaches it); full/paper tiers only (about 100 s)"))
     for shape in ({"D": 20, "n": 12}, D100, D1000):
         add(_c("C2", f"exact-D{shape['D']}", "toy.hyperplane_threshold", params=shape,
                definition={"solver": "exact"}, samples=(0, 1)))
-    for shape in (D100, D1000):
-        add(_c("C2", f"control-predicted-D-n-5-D{shape['D']}", "toy.hyperplane_threshold",
-               params={**shape, "predicted_offset": -5}, definition={"solver": "exact"}, control=True,
-               holds_if="the threshold sat 5 dimensions lower (at D-n-5)"))
+    for shape, tiers, seeds in ((D100, TIERS, (0, 1)), (D1000, ("full", "paper"), (0,))):
+        add(_c("C2", f"control-point-D{shape['D']}", "toy.hyperplane_threshold",
+               params={**shape, "landscape": "point"}, definition={"solver": "adam-squared"}, samples=seeds,
+               control=True, tiers=tiers, statistic=RANGE,
+               holds_if=("the same Adam measurement on the distance to one point (no wedges, zero loss needs d = D) "
+                         "found d_lim = D - n")))
     # C4 -------------------------------------------------------------------------------------------
-    add(_c("C4", "line-D100", "toy.tunnel", params={**D100, "path": "straight"}, samples=(0, 1, 2), primary=True))
-    add(_c("C4", "line-D1000", "toy.tunnel", params={**D1000, "path": "straight"}, samples=(0, 1), primary=True))
     for shape in (D100, D1000):
-        add(_c("C4", f"control-same-wedge-D{shape['D']}", "toy.tunnel",
-               params={**shape, "path": "straight", "same_wedge": True}, control=True,
-               holds_if="the line between two optima of one wedge rose 10x above them"))
+        add(_c("C4", f"line-D{shape['D']}", "toy.tunnel", params={**shape, "path": "straight"}, samples=SEEDS5,
+               primary=True, statistic=RANGE))
+        add(_c("C4", f"control-same-basin-D{shape['D']}", "toy.tunnel",
+               params={**shape, "path": "straight", "pair": "same-basin"}, samples=SEEDS5, control=True,
+               statistic=RANGE, holds_if=TOY_SAME_BASIN + " and the line between them rose 10x above its ends"))
     # C5, C6 ---------------------------------------------------------------------------------------
-    for claim in ("C5", "C6"):
-        for shape in (D100, D1000):
-            for path in ("paper", "intersection"):
-                add(_c(claim, f"{path}-D{shape['D']}", "toy.tunnel", params=shape, definition={"path": path},
-                       samples=(0, 1), primary=path == "paper"))
+    # C5 primary: §3.3's single-midpoint tunnel (T6); C6 primary: the k = 10 tunnel (T7)
     for shape in (D100, D1000):
-        add(_c("C5", f"control-straight-D{shape['D']}", "toy.tunnel", params=shape, definition={"path": "straight"},
-               control=True, holds_if="the straight line itself were low-loss"))
+        D = shape["D"]
+        add(_c("C5", f"midpoint-D{D}", "toy.tunnel", params=shape, definition={"path": "midpoint"},
+               samples=SEEDS5, primary=True, statistic=RANGE))
+        add(_c("C5", f"nodes10-D{D}", "toy.tunnel", params=shape, definition={"path": "paper"}, samples=SEEDS5))
+        add(_c("C6", f"nodes10-D{D}", "toy.tunnel", params=shape, definition={"path": "paper"}, samples=SEEDS5,
+               primary=True, statistic=MEAN95))
+        for claim in ("C5", "C6"):
+            add(_c(claim, f"intersection-D{D}", "toy.tunnel", params=shape, definition={"path": "intersection"},
+                   samples=(0, 1)))
+        add(_c("C5", f"control-same-basin-D{D}", "toy.tunnel", params={**shape, "pair": "same-basin"},
+               definition={"path": "midpoint"}, samples=(0, 1, 2), control=True, statistic=RANGE,
+               holds_if=TOY_SAME_BASIN + " and the midpoint tunnel between them were low (<= 5x the ends) and "
+                                         "<= 0.1x the line's maximum (there must be a wall to lower)"))
+    add(_c("C6", "control-same-basin-D100", "toy.tunnel", params={**D100, "pair": "same-basin"},
+           definition={"path": "paper"}, samples=(0, 1, 2), control=True, statistic=MEAN95,
+           holds_if=TOY_SAME_BASIN + " and the k = 10 tunnel's deviations formed aligned, mutually orthogonal halves"))
     add(_c("C6", "control-random-vectors", "random.halves", control=True,
            holds_if="9 independent Gaussian vectors in D = 1000 formed two aligned halves"))
     # C8 -------------------------------------------------------------------------------------------
     for path in ("paper", "intersection"):
         for count in ("hessian", "pinned"):
             add(_c("C8", f"{path}-{count}-D100", "toy.tunnel_counts", params=D100,
-                   definition={"path": path, "count": count}, samples=(0, 1),
-                   primary=(path, count) == ("paper", "hessian")))
+                   definition={"path": path, "count": count},
+                   samples=SEEDS5 if (path, count) == ("paper", "hessian") else (0, 1),
+                   primary=(path, count) == ("paper", "hessian"),
+                   statistic=RANGE if (path, count) == ("paper", "hessian") else None))
         add(_c("C8", f"{path}-pinned-D1000", "toy.tunnel_counts", params=D1000,
                definition={"path": path, "count": "pinned"}))
-    for count in ("hessian", "pinned"):
-        add(_c("C8", f"control-one-wedge-{count}", "toy.tunnel_counts",
-               params={**D100, "path": "intersection", "same_wedge": True}, definition={"count": count},
-               control=True, holds_if="a path inside one wedge had more short directions in its middle"))
+    add(_c("C8", "control-same-basin-pinned", "toy.tunnel_counts", params={**D100, "pair": "same-basin"},
+           definition={"path": "paper", "count": "pinned"}, samples=(0, 1, 2), control=True, statistic=RANGE,
+           holds_if=TOY_SAME_BASIN + " and the tunnel between them had more pinned directions in its middle"))
+    add(_c("C8", "control-smooth-hessian", "toy.tunnel_counts", params={**D100, "landscape": "cosine"},
+           definition={"path": "paper", "count": "hessian"}, samples=(0, 1, 2), control=True, statistic=RANGE,
+           holds_if=("the tunnel between two minima of a smooth landscape without wedges (sum of random cosines) "
+                     "had more Hessian directions above the threshold in its middle")))
     # C10 ------------------------------------------------------------------------------------------
     for construction in ("paper", "intersection"):
         for count in ("hessian", "pinned"):
             add(_c("C10", f"{construction}-{count}-D100", "toy.connector_counts", params=D100,
-                   definition={"construction": construction, "count": count}, samples=(0, 1),
-                   primary=(construction, count) == ("paper", "hessian")))
+                   definition={"construction": construction, "count": count},
+                   samples=SEEDS5 if (construction, count) == ("paper", "hessian") else (0, 1),
+                   primary=(construction, count) == ("paper", "hessian"),
+                   statistic=RANGE if (construction, count) == ("paper", "hessian") else None))
         add(_c("C10", f"{construction}-pinned-D1000", "toy.connector_counts", params=D1000,
                definition={"construction": construction, "count": "pinned"}))
-    add(_c("C10", "control-one-wedge", "toy.connector_counts",
-           params={**D100, "construction": "intersection", "same_wedge": True}, definition={"count": "pinned"},
-           control=True, holds_if="connectors inside one wedge had a count growing with m"))
+    add(_c("C10", "control-same-basin-pinned", "toy.connector_counts", params={**D100, "pair": "same-basin"},
+           definition={"construction": "paper", "count": "pinned"}, samples=(0, 1, 2), control=True,
+           statistic=RANGE,
+           holds_if=("the m-connectors between an optimum and m re-descents of 1% moves from it had a pinned count "
+                     "growing with m (as they would if the moves had crossed into other wedges)")))
+    add(_c("C10", "control-smooth-hessian", "toy.connector_counts", params={**D100, "landscape": "cosine"},
+           definition={"construction": "paper", "count": "hessian"}, samples=(0, 1), control=True, statistic=RANGE,
+           holds_if=("the m-connectors between minima of a smooth landscape without wedges (sum of random cosines) "
+                     "had a Hessian count growing with m")))
     # C11 ------------------------------------------------------------------------------------------
     for D in (100, 1000, 10000):
-        add(_c("C11", f"D{D}", "toy.isotropy", params={"D": D, "n": int(0.9 * D)}, samples=(0, 1), primary=True))
-    add(_c("C11", "control-D3", "toy.isotropy", params={"D": 3, "n": 2}, control=True,
-           holds_if="probes in D = 3 saw an isotropic well"))
+        add(_c("C11", f"D{D}", "toy.isotropy", params={"D": D, "n": int(0.9 * D)}, samples=SEEDS5, primary=True,
+               statistic=MEAN95))
+    add(_c("C11", "control-D3", "toy.isotropy", params={"D": 3, "n": 2}, samples=SEEDS5, control=True,
+           statistic=MEAN95,
+           holds_if="probes in D = 3 saw an isotropic, increasing well, more isotropic than the null"))
     # C17 ------------------------------------------------------------------------------------------
-    add(_c("C17", "rotation-D100", "toy.rotation", params=D100, samples=(0, 1), primary=True))
-    add(_c("C17", "control-n0", "toy.rotation", params={**D100, "other_n": 0}, control=True,
-           holds_if="the toy verdicts were the same with no wedges at all (n = 0)"))
+    add(_c("C17", "subspaces-D100", "toy.rotation", params={**D100, "other": "subspaces"},
+           samples=((0, 16), (1, 64), (2, 256), (3, 16), (4, 64)), primary=True, statistic=RANGE,
+           note="sample = (seed, K): K random n-subspaces in mutually non-orthogonal frames (claims/RULES.md T13)"))
+    add(_c("C17", "rotation-D100", "toy.rotation", params={**D100, "other": "rotation"}, samples=(0, 1)))
+    add(_c("C17", "control-n0", "toy.rotation", params={**D100, "other": "n0"}, control=True,
+           holds_if=("the toy verdicts did not change when the wedges are removed (n = 0: the distance to one point), "
+                     "as they would not if these measurements could not tell a wedge landscape from a single well")))
     return cs + _declare_net()
 
 

@@ -72,8 +72,8 @@ def _claims() -> list[Claim]:
             statement="Optimizing on a random d-dim hyperplane reaches zero loss iff d >= D - n, whatever the draw.",
             metric=("d_lim = smallest d from which every larger tested d reaches zero loss on every draw of M "
                     "(solver=adam-squared, primary: Adam on the squared loss, success L^2 <= 1e-8 x start, d over "
-                    "{D-n-5, D-n-3..D-n+3, D}; solver=exact: bisection, success <= 1e-6 x start); every d in D-n +/- 3; "
-                    "spread of the reached loss over draws at D-n-5"),
+                    "{D-n-5, D-n-3..D-n+3, D}; solver=exact: bisection, success <= 1e-6 x start); every d in "
+                    "D-n +/- 3; spread of the reached loss over draws at D-n-5"),
             checks=(Check("d_lim_minus_D_minus_n", "==", 0, "§3.3: d_lim = D - n exactly"),
                     Check("window_mismatches", "==", 0, "sharp: every d in D-n+/-3 succeeds iff d >= D-n"),
                     Check("redraw_spread_below", "<=", 2.0,

@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 
 VERDICTS = ("holds", "refuted", "inconclusive", "error")
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
-STATISTICS = ("point", "range", "mean", "median", "proportion")
+STATISTICS = ("point", "range", "mean", "median", "proportion", "given")
 BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 0
 NOT_MEASURABLE = "_not_measurable"
@@ -58,7 +58,9 @@ class Statistic:
     ``mean`` / ``median``: bootstrap interval at ``level`` over the samples;
     ``range``: every sample decides; the interval is [min, max] over samples, so the case holds when every
     sample passes, is refuted when every sample fails, and is inconclusive when the samples split;
-    ``proportion``: the fraction of samples whose metric is true (1) with the exact binomial interval.
+    ``proportion``: the fraction of samples whose metric is true (1) with the exact binomial interval;
+    ``given``: one sample that carries its own interval as ``<metric>_ci = [lo, hi]`` (a statistic over
+    runs computed by the protocol, e.g. a Spearman correlation with its bootstrap interval).
     """
 
     name: str = "point"
@@ -71,6 +73,8 @@ class Statistic:
             raise ValueError(f"Statistic.level must be in [0.5, 1), got {self.level!r}")
 
     def describe(self) -> str:
+        if self.name == "given":
+            return f"statistic and {self.level:.0%} interval computed by the protocol"
         if self.name in ("mean", "median"):
             return f"{self.name} over samples, bootstrap {self.level:.0%} interval"
         if self.name == "proportion":
@@ -197,7 +201,15 @@ def decide(checks: Sequence[Check], samples: Sequence[Mapping[str, float]],
             continue
         vals = tuple(float(x) for x in raw)
         stat = RANGE if statistic.name == "point" and len(vals) > 1 else statistic
-        value, ci = interval(vals, stat)
+        if stat.name == "given":
+            given = samples[0].get(f"{c.metric}_ci") if len(samples) == 1 else None
+            if not given or len(given) != 2 or not all(_finite(x) for x in given):
+                results.append(CheckResult(c, vals[0], None, len(vals), "error", vals,
+                                           f"statistic 'given' needs one sample with a finite {c.metric}_ci"))
+                continue
+            value, ci = vals[0], (float(given[0]), float(given[1]))
+        else:
+            value, ci = interval(vals, stat)
         lo, hi = ci if ci is not None else (value, value)
         results.append(CheckResult(c, value, ci, len(vals), compare(c.op, lo, hi, c.threshold), vals))
     statuses = [r.status for r in results]
