@@ -249,7 +249,7 @@ def redescend(problem: Problem, theta: torch.Tensor, target: float, lr: float = 
     loss = float("inf")
     for step in range(max_steps + 1):
         L = problem.train_loss(th)
-        loss = float(L)
+        loss = float(L.detach())
         if loss <= target:
             return th.detach(), loss, step
         if step == max_steps:
