@@ -413,3 +413,7 @@ def net_lr_counts(lab, label, sample, threshold="shared"):
     noise = lab.count_noise(label)["count_noise"]
     return {**m, "loss_low_lr": low.train_loss, "loss_high_lr": high.train_loss, "count_noise": noise,
             "count_drop_over_noise": m["count_drop"] - noise}
+
+
+from . import protocols_dynamics  # noqa: E402,F401
+from . import protocols_asymmetry  # noqa: E402,F401

@@ -193,7 +193,8 @@ def _declare() -> list[Case]:
     add(_c("C17", "control-n0", "toy.rotation", params={**D100, "other": "n0"}, control=True,
            holds_if=("the toy verdicts did not change when the wedges are removed (n = 0: the distance to one point), "
                      "as they would not if these measurements could not tell a wedge landscape from a single well")))
-    return cs + _declare_net()
+    from . import cases_asymmetry, cases_dynamics  # issue 10: C11 real, C14, C16; issue 11: A1-A6
+    return cs + _declare_net() + cases_dynamics.declare() + cases_asymmetry.declare()
 
 
 # -- real networks -------------------------------------------------------------------------------------

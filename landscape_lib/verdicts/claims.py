@@ -206,7 +206,7 @@ def _claims() -> list[Claim]:
                           "issue 9: at least as isotropic as a smooth landscape of the same D without wedges "
                           "(QuadraticWell, same start recipe and probes); claims/RULES.md T11")),
             control="D = 3, n = 2: in low dimension the well is far from isotropic",
-            measured_by="issue 2 (toy)",
+            measured_by="issue 2 (toy), issue 10 (real)",
         ),
         Claim(
             id="C12", slug="radial_motion", paper=FJ, section="Fig 2; rebuttal R5",
@@ -237,9 +237,21 @@ def _claims() -> list[Claim]:
             quote=("1) Higher learning rate -> wider tunnels. [...] a larger batch size leads to narrower tunnel. 2) "
                    "Higher L2 regularization -> wider tunnels [...] 3) Higher dropout rate -> wider tunnels"),
             statement="Tunnel width grows with learning rate, L2 and dropout (up to a point), shrinks with batch size.",
-            metric="Spearman correlation of the radial-tunnel width with the hyperparameter (on its rising range)",
-            checks=(Check("spearman", ">=", 0.8, "'wider tunnels': a monotone trend"),),
-            control="SoftmaxRegression: one convex basin whose width does not track the hyperparameter",
+            metric=("signed_spearman = (claimed sign) x Spearman correlation, over every run of the declared rising "
+                    "range (>= 4 values x 3 seeds), of the median tunnel width over 50 Gaussian unit directions with "
+                    "the hyperparameter; sign +1 for lr, L2, dropout, -1 for batch size; 95% stratified bootstrap "
+                    "interval (seeds resampled within each value)"),
+            checks=(Check("signed_spearman", ">", 0,
+                          "'Higher learning rate -> wider tunnels [...] larger batch size leads to narrower tunnel [...] "
+                          "Higher L2 [...] Higher dropout rate -> wider tunnels': a trend in the claimed direction "
+                          "beyond seed noise (the whole 95% interval above 0); claims/RULES.md issue 10"),),
+            statistic=Statistic("given"),
+            control="SoftmaxRegression (convex, no wedges): the same sweep; if its width trends too, no discrimination",
+            definitions=("training=budget (primary, the paper's protocol): a fixed budget of 20 epochs per run; "
+                         "training=loss-matched: each run stopped at train CE 0.05; width=angular (primary, the "
+                         "paper's 'angular width'): distance / |theta| at which the train CE first exceeds ln(C)/2; "
+                         "width=absolute: the distance itself"),
+            measured_by="issue 10",
         ),
         Claim(
             id="C15", slug="lr_short_dirs", paper=FJ, section="Fig 4 right",
@@ -259,10 +271,26 @@ def _claims() -> list[Claim]:
                    "on the same wedge and therefore their weight averages lie at a high loss area. [...] For a low "
                    "learning rate, the snapshots lie within the same wedge and therefore their average performs well"),
             statement="SWA fails when snapshots change wedges (high cyclic lr) and works within one (low lr).",
-            metric="SWA loss / mean snapshot loss at high and at low lr; prediction-averaging gain",
-            checks=(Check("swa_ratio_high", ">=", 2.0, "'lie at a high loss area'"),
-                    Check("swa_ratio_low", "<=", 1.0, "'their average performs well'")),
+            metric=("per arm (low / high max-LR of the cyclic phase): swa_ratio = train CE of the weight average / mean "
+                    "train CE of the snapshots; barrier_over_chance = mean barrier on the lines between consecutive "
+                    "snapshots / ln(C); ensemble_advantage = test CE of the weight average - test CE of the prediction "
+                    "average; ensemble_advantage_gain = its value at high - at low"),
+            checks=(Check("swa_ratio_high", ">", 1.0, "'The average configuration performs worse than a single "
+                          "snapshots' (Fig 6 panel 1)"),
+                    Check("barrier_over_chance_high", ">=", 0.1, "'the configurations obtained do not lie on the same "
+                          "wedge': a loss wall between snapshots of at least a tenth of the chance-level loss (as C4's "
+                          "chance-level rule)"),
+                    Check("swa_ratio_low", "<=", 1.0, "'For a low learning rate [...] their average performs well' "
+                          "(Fig 6 panel 3): no worse than the snapshots"),
+                    Check("barrier_over_chance_low", "<", 0.1, "'the snapshots lie within the same wedge'"),
+                    Check("ensemble_advantage_gain", ">", 0, "'The advantage predictions averaging has over weight "
+                          "averaging' (Fig 6 panel 4) is larger at the high max-LR")),
+            statistic=MEAN95,
             control="SoftmaxRegression: averaging in a convex basin never hurts",
+            definitions=("cyclic phase from a trained optimum: SGD momentum 0.9, batch 64, 5 cosine cycles of 100 "
+                         "updates to lr 0; low / high max-LR = the smallest / the largest stable value of the scan "
+                         "grid (0.01 ... 3) on optimum 11 (stable: every snapshot's train accuracy >= 0.95)"),
+            measured_by="issue 10",
         ),
         Claim(
             id="C17", slug="rotation_invariance", paper=FJ, section="§3.2; rebuttal",
@@ -277,54 +305,113 @@ def _claims() -> list[Claim]:
         ),
         Claim(
             id="A1", slug="asymmetric_directions", paper=HHY, section="rebuttal 'Are AVs prevalent?'",
-            quote=("we can always find asymmetric directions at every local minimum that SGD finds, for all networks "
-                   "and datasets."),
-            statement="Asymmetric directions exist at SGD minima.",
-            metric="fraction of probed minima with an asymmetric direction (L(w+lu) - L(w-lu) >= c on [r, p])",
-            checks=(Check("fraction_with_av", ">=", 1.0, "'at every local minimum'"),),
-            control="a quadratic (symmetric) valley has none",
+            quote=("Are AVs prevalent? Yes. In our experiments, we can always find asymmetric directions at every "
+                   "local minimum that SGD finds, for all networks and datasets. To be conservative, we used the word "
+                   "\u201cdecent probability\u201d in our paper."),
+            statement="At SGD solutions a declared fraction of random directions is asymmetric.",
+            metric=("asym_fraction: the share of 50 random unit directions (uniform on the sphere) at the SGD solution "
+                    "(constant-lr minibatch SGD) that are asymmetric, L(w + l u) - L(w - l u) >= c (or <= -c) at every "
+                    "grid l in [r, p], with Delta = 0.1 x the chance-level loss, p = where the mean symmetric rise "
+                    "over the directions reaches Delta, r = p/2, c = Delta/10 (claims/RULES.md A-R1); per seed, "
+                    "with its Clopper-Pearson interval beside"),
+            checks=(Check("asym_fraction", ">=", 0.1, "'decent probability' (paper), 'we can always find asymmetric "
+                          "directions' (rebuttal): at least one random direction in ten, on average over seeds"),),
+            control=("SoftmaxRegression (convex) and the least-squares linear model (an exact quadratic) at their "
+                     "SGD solutions, the same rule: they hold if their random directions are as often asymmetric"),
+            measured_by="issue 11",
+            definitions=("bn=recomputed (primary: statistics re-estimated on the training inputs at every point, the "
+                         "authors' code) | frozen (the probed point's statistics) | interpolated (linear between the "
+                         "point's and each half-line end's) | batch (the evaluated batch's own); no BN: all coincide"),
+            statistic=MEAN95,
         ),
         Claim(
             id="A2", slug="swa_train_higher_test_lower", paper=HHY, section="rebuttal, General Response (1)",
-            quote=("stochastic weight averaging (SWA) over iterations leads to HIGHER TRAINING LOSS but lower test "
-                   "error."),
+            quote=("Recent work [25,5,51] found that stochastic weight averaging (SWA) over iterations leads to HIGHER "
+                   "TRAINING LOSS but lower test error. If local minimum are SVs, then by simple concentration "
+                   "arguments, SWA should lead to LOWER TRAINING LOSS!"),
             statement="SWA has higher training loss and lower test loss than the SGD solution it averages.",
-            metric="train loss SWA - SGD, test loss SGD - SWA",
-            checks=(Check("train_gap", ">", 0, "HIGHER TRAINING LOSS"), Check("test_gap", ">", 0, "lower test error")),
-            control="a symmetric (quadratic) valley: SWA has LOWER training loss",
+            metric=("train_gap = L_train(SWA) - L_train(SGD), test_gap = L_test(SGD) - L_test(SWA) (cross-entropy); "
+                    "SGD = the final iterate of constant-lr minibatch SGD, SWA = the average of its last 1,000 "
+                    "iterates; mean over 5 seeds"),
+            checks=(Check("train_gap", ">", 0, "'HIGHER TRAINING LOSS'"),
+                    Check("test_gap", ">", 0, "'but lower test error' (the test cross-entropy)")),
+            control=("the least-squares linear model (an exact quadratic, a symmetric valley) under the same SGD: "
+                     "'by simple concentration arguments, SWA should lead to LOWER TRAINING LOSS'; it holds if not"),
+            measured_by="issue 11",
+            definitions=("bn=recomputed (primary) | frozen (the SGD solution's statistics for both points) | "
+                         "interpolated (line SGD -> SWA: at its ends = recomputed) | batch (train / test batch's own)"),
+            statistic=MEAN95,
         ),
         Claim(
-            id="A3", slug="swa_flat_side", paper=HHY, section="abstract; Theorem 2",
-            quote="averaging the SGD iterates yields a solution biased toward the flat side",
-            statement="Along SGD -> SWA, the SWA point sits on the flat side of the valley.",
-            metric="loss rise beyond SWA vs beyond SGD at equal distance along the SGD->SWA line",
-            checks=(Check("flat_side_ratio", "<", 1.0, "the SWA side rises more slowly"),),
-            control="a symmetric valley: both sides rise alike",
+            id="A3", slug="swa_flat_side", paper=HHY, section="abstract; Theorem 2; rebuttal, To Reviewer #3",
+            quote=("Fortunately, SGD averaging automatically generate bias for AVs (Theorem 2) [...] In our "
+                   "experiment, we further run SGD from SWA because we want to find a solution that clearly has lower "
+                   "training loss than SWA, but has a higher test loss, thus validating our theoretical results."),
+            statement=("Along SGD -> SWA, the SWA point sits on the flat side of the valley; SGD again from SWA lowers "
+                       "the training loss and raises the test loss."),
+            metric=("flat_side_contrast: along the line SGD -> SWA extended to t in [-1, 2], the training-loss rise on "
+                    "the SWA point's side of the valley bottom minus the rise on the other side, over the mean rise "
+                    "(cubic spline, distances up to |SWA - SGD|); resgd_train_drop = L_train(SWA) - L_train(re-SGD), "
+                    "resgd_test_rise = L_test(re-SGD) - L_test(SWA), re-SGD = SGD from SWA at lr 0.01 for 500 updates"),
+            checks=(Check("flat_side_contrast", "<=", -0.1, "'biased toward the flat side': SWA's side rises more "
+                          "slowly, by at least a tenth of the mean rise (the AV rule's c = Delta/10; a parabola: 0)"),
+                    Check("resgd_train_drop", ">", 0, "'a solution that clearly has lower training loss than SWA'"),
+                    Check("resgd_test_rise", ">", 0, "'but has a higher test loss'")),
+            control=("a random line through SWA (start at SWA - |SWA - SGD| v): it holds if SWA sits on the flat side "
+                     "of a random line as well, i.e. the SGD -> SWA direction is not special"),
+            measured_by="issue 11",
+            definitions=("bn=recomputed (primary) | frozen (the SGD solution's statistics) | interpolated (linear "
+                         "between the statistics of the line's ends, extrapolated beyond) | batch"),
+            statistic=MEAN95,
         ),
         Claim(
             id="A4", slug="one_neuron_av", paper=HHY, section="rebuttal Figure 1",
             quote=("we also tried a 2D-MLP (1 single neuron with its weight, bias and sigmoid activation) experiment: "
                    "data is drawn from two 1D Gaussian distributions [...] in such a simple case we can also find AVs"),
             statement="One sigmoid neuron on two 1-D Gaussians shows an asymmetric valley.",
-            metric="max over directions of min over l in [r, p] of L(w+lu) - L(w-lu)",
-            checks=(Check("asymmetry", ">=", 0.0, "an AV: a direction with a positive margin c"),),
-            control="a linear model with squared loss: symmetric",
+            metric=("asymmetry = max over 64 directions (evenly spaced on the half circle in (weight, bias)) of the "
+                    "margin m(u) = max(min_{l in [r,p]} [L(w+lu) - L(w-lu)], min [L(w-lu) - L(w+lu)]) in units of "
+                    "Delta = 0.1 ln 2, with p, r from the rule of A1 (claims/RULES.md A-R1); the logistic loss at the "
+                    "neuron's SGD solution"),
+            checks=(Check("asymmetry", ">=", 0.1, "an AV: a direction whose margin reaches c = Delta/10 > 0 (a "
+                          "symmetric valley has margin 0 and fails)"),),
+            control=("the neuron's second-order surrogate L(theta*) + 1/2 (theta - theta*)^T H (theta - theta*), "
+                     "symmetric about the minimum theta*, measured at the same SGD solution (off theta*: could hold)"),
+            measured_by="issue 11",
+            definitions="point=sgd (primary: the SGD solution) | minimum (the exact minimum, Newton)",
         ),
         Claim(
             id="A5", slug="l2_keeps_av", paper=HHY, section="rebuttal, To Reviewer #1",
-            quote="adding a L-2 penalty (as you suggested) seems to have little effect on AVs",
+            quote=("But adding a L-2 penalty (as you suggested) seems to have little effect on AVs: we could also find "
+                   "AVs, and averaged SGD still gives better performance."),
             statement="An L2 penalty changes asymmetric valleys little.",
-            metric="asymmetry with L2 / asymmetry without",
-            checks=(Check("asymmetry_ratio", ">=", 0.5, "'little effect': within a factor of 2"),),
-            control="a penalty large enough to make the loss quadratic removes the asymmetry",
+            metric=("l2_log_ratio = ln((k_L2 + 1/2)/(n + 1)) - ln((k_0 + 1/2)/(n + 1)): the log ratio of A1's "
+                    "asymmetric fractions with an L2 penalty 5e-4/2 |theta|^2 and without (same seed, same rule "
+                    "recipe, continuity-corrected so 0 of n is finite); mean over 5 seeds"),
+            checks=(Check("l2_log_ratio", ">=", -0.4054651081081644, "'little effect': the fraction falls by less "
+                          "than a factor 1.5 (two-sided band: a halving fails)"),
+                    Check("l2_log_ratio", "<=", 0.4054651081081644, "'little effect': the fraction rises by less "
+                          "than a factor 1.5 (two-sided band: a doubling fails)")),
+            control=("a penalty 100x stronger (5e-2), the same band: it holds if that too changes the fraction little "
+                     "(then the band cannot tell an effect from none)"),
+            measured_by="issue 11",
+            definitions="bn=recomputed (primary; A5 is measured under the primary definition only)",
+            statistic=MEAN95,
         ),
         Claim(
             id="A6", slug="batchnorm_causes_av", paper=HHY, section="rebuttal, To Reviewer #1; Appendix H",
-            quote="we believe batch normalization is one of the important reasons",
+            quote=("The reason of why AV exist is not fully understand yet, but we believe batch normalization is one "
+                   "of the important reasons (please refer to Appendix H)."),
             statement="Batch norm is a major cause of asymmetric valleys.",
-            metric="asymmetry with BN / without BN",
-            checks=(Check("bn_ratio", ">", 1.0, "networks with BN show more asymmetry"),),
-            control="BN in eval mode with frozen statistics (an affine map) adds no asymmetry",
+            metric=("bn_excess = A1's asymmetric fraction of the MLP with BatchNorm1d (under the case's BN definition) "
+                    "minus that of the same MLP without, same seed and SGD; mean over 5 seeds"),
+            checks=(Check("bn_excess", ">", 0, "networks with BN show more asymmetry, beyond the seed spread (the "
+                          "bootstrap interval of the mean over seeds)"),),
+            control=("the MLP without BN at seeds 5-9 in place of the BN network: it holds if a network shows 'more "
+                     "asymmetry' than its own twin (then the interval understates the seed spread)"),
+            measured_by="issue 11",
+            definitions="bn=recomputed (primary) | frozen | interpolated | batch, as A1",
+            statistic=MEAN95,
         ),
     ]
 

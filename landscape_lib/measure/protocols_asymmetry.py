@@ -1,0 +1,707 @@
+"""Measurement protocols of the Asymmetric Valleys claims A1-A6 (He, Huang & Yuan 2019; issue 11).
+
+Every number below is declared in claims/RULES.md ("2026-12-01 -- A1-A6 (issue 11)") before any case
+was measured; the checks are in ``verdicts/claims.py``, the cases in ``verdicts/cases_asymmetry.py``.
+
+Points. Every network is trained by plain minibatch SGD at a constant learning rate (the paper is about
+SGD's noise): batch 64, lr 0.1, momentum 0, 3,000 updates from the seed's initialization (``Lab.optima``,
+one batched run per configuration), then 1,000 more updates at the same learning rate whose iterates are
+averaged (``averaging.sgd_average``: ``swa_utils.AveragedModel``, every update; batch-norm statistics of
+the average by ``update_bn`` on the training inputs). The *SGD solution* is the final iterate, the *SWA
+solution* the average. Models: "mlp" (the tier's 64-32-10 tanh MLP on digits), "mlp-bn" (the same with
+BatchNorm1d after the hidden linear layer), "softmax" (SoftmaxRegression on digits), "quadratic" (the
+linear model with the squared error 1/(2N) sum_i |W x_i + b - e_{y_i}|^2: an exact quadratic of
+theta, trained by the same SGD, lr capped at 1 / lambda_max of its Hessian), "neuron" (one sigmoid
+neuron, weight and bias, on ``gaussians``: logits (0, w x + b), so the cross-entropy is the binary
+logistic loss).
+
+The asymmetry rule (the paper's definition, ``geometry.asymmetry``; its numbers follow a recipe declared
+once for every model). At a point w and N unit directions u_i, profiles L(w + l u_i) on the grid
+l in {0, +-|w| 10^(-2 + k/10), k = 0..20} (geometric, 0.01 |w| .. |w|), all points in one batched call.
+The wall height Delta = 0.1 x the chance-level loss (the loss of predicting the class frequencies: ln C
+for the cross-entropy, (1 - 1/C)/2 for the squared error). p = the first grid distance at which the mean
+over directions of the symmetric rise (L(w + l u) + L(w - l u))/2 - L(w) reaches Delta; r = the grid
+point three steps below (p / 10^0.3, i.e. p/2); c = Delta / 10. A direction is asymmetric when
+L(w + l u) - L(w - l u) >= c (or <= -c) at every grid l in [r, p]. If the mean rise never reaches Delta
+on the grid, or reaches it below 0.02 |w| (no room for r), the sample is not measurable.
+
+Batch norm (``nets.batchnorm``), definition ``bn``: "recomputed" (primary: statistics re-estimated on
+the training inputs at every evaluated point, the authors' code), "frozen" (the statistics of a
+reference point: the probed point w for profiles, the SGD solution on the SGD -> SWA line and for the
+SWA / SGD / re-SGD losses), "interpolated" (statistics linear between those of the two ends of a line:
+SGD and SWA on the line; for a profile, w and the end of each half-line w +- |w| u), "batch" (the
+evaluated batch's own statistics: training inputs for the training loss, test inputs for the test
+loss). Without batch norm the four coincide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..geometry.asymmetry import AsymmetricFraction, AsymmetryRule, asymmetry, extended_line, valley_position
+from ..geometry.probes import loss_along, random_directions
+from ..verdicts.decide import NOT_MEASURABLE
+from .protocols import protocol
+
+# -- declared settings (claims/RULES.md, A1-A6) ------------------------------------------------------
+LR = 0.1
+BATCH = 64
+PRETRAIN_STEPS = 3000
+AVERAGE_STEPS = 1000
+RESGD_LR = 0.01  # SGD again from the SWA point: lr / 10 ...
+RESGD_STEPS = 500  # ... for 500 updates
+L2 = 5e-4
+L2_STRONG = 5e-2
+N_DIRS = 50
+N_NEURON_DIRS = 64  # evenly spaced on the half circle (each line covers u and -u)
+GRID_LOW_DECADES = 2
+GRID_PER_DECADE = 10
+WALL_FRACTION = 0.1  # Delta = 0.1 x chance-level loss
+MARGIN_FRACTION = 0.1  # c = Delta / 10
+R_STEPS = 3  # r = p / 10^(3/10)
+FLAT_WINDOW = 64
+SEEDS_PER_MODEL = {"mlp": 10}  # seeds 5..9: the A6 twin control
+DEFAULT_SEEDS = 5
+DIRECTION_SEED = 7_000_000  # + seed: directions never share the initialization's stream (RULES.md T12)
+LINE_SEED = 9_000_000
+BN_DEFINITIONS = ("frozen", "recomputed", "interpolated", "batch")
+MODELS = ("mlp", "mlp-bn", "softmax", "quadratic", "neuron")
+NEURON_MODEL = "landscape_lib.measure.protocols_asymmetry:one_neuron"
+
+RULE_REASON = ("Delta = 0.1 x chance-level loss: p is where random directions have, on average, climbed a tenth "
+               "of the way to chance (the valley's walls, at the same depth for every model); r = p/2: the upper "
+               "half of the walls; c = Delta/10: one side at least a tenth of the wall above the other over all of "
+               "[r, p] (claims/RULES.md A1-A6)")
+
+
+class OneNeuron(nn.Module):
+    """One sigmoid neuron on 1-D inputs: logits (0, w x + b), so softmax cross-entropy = the logistic loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+
+    def forward(self, x):
+        z = self.linear(x.flatten(1))
+        return torch.cat([torch.zeros_like(z), z], dim=1)
+
+
+def one_neuron(input_shape, num_classes):
+    """Model factory for TrainConfig(model=NEURON_MODEL): 1-D inputs, 2 classes."""
+    if tuple(input_shape) != (1,) or num_classes != 2:
+        raise ValueError(f"one_neuron takes 1-D inputs and 2 classes, got {input_shape!r}, {num_classes!r}")
+    return OneNeuron()
+
+
+# -- configurations and SGD runs ---------------------------------------------------------------------
+def _check_model(model):
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+
+
+def _check_bn(bn):
+    if bn not in BN_DEFINITIONS:
+        raise ValueError(f"bn must be one of {BN_DEFINITIONS}, got {bn!r}")
+
+
+def sgd_config(lab, model: str, l2: float = 0.0, data_seed: int = 0):
+    """The TrainConfig of the pre-training phase of ``model`` (constant-lr minibatch SGD, fixed budget)."""
+    from ..nets.config import TrainConfig
+
+    _check_model(model)
+    if model in ("mlp", "mlp-bn", "quadratic"):
+        base = lab.config("mlp-digits") if model != "quadratic" else lab.config("softmax-digits")
+    elif model == "softmax":
+        base = lab.config("softmax-digits")
+    else:
+        base = TrainConfig(model=NEURON_MODEL, dataset="gaussians", data_seed=data_seed,
+                           device=next(iter(lab.spec.configs.values())).device)
+    return dataclasses.replace(base, optimizer="sgd", momentum=0.0, lr=LR, batch_size=BATCH, schedule="constant",
+                               max_steps=PRETRAIN_STEPS, target_loss=None, log_every=PRETRAIN_STEPS, l2=l2,
+                               batch_norm=model == "mlp-bn")
+
+
+def _avg_cfg(seed, l2, lr=LR, steps=AVERAGE_STEPS):
+    from ..nets.averaging import SGDAverageConfig
+
+    return SGDAverageConfig(lr=lr, steps=steps, average_last=1.0, every=1, optimizer="sgd", momentum=0.0,
+                            batch_size=BATCH, l2=l2, seed=seed)
+
+
+def _n_seeds(model, l2=0.0):
+    return SEEDS_PER_MODEL.get(model, DEFAULT_SEEDS) if l2 == 0 else DEFAULT_SEEDS
+
+
+def sgd_run(lab, model: str, seed: int, l2: float = 0.0, data_seed: int = 0) -> dict:
+    """The SGD solution (final iterate) and SWA solution (average of the last 1,000 iterates) of ``model``
+    at ``seed``, cached: {"start", "sgd", "swa", "n_averaged", "lr"}. The quadratic has its own SGD."""
+    from ..nets.config import config_hash
+
+    if model == "quadratic":
+        return lab.cached("av_quadratic", ("run", seed, LR, BATCH, PRETRAIN_STEPS, AVERAGE_STEPS),
+                          lambda: _quadratic_run(lab, seed), f"least-squares SGD run, seed {seed}")
+    cfg = sgd_config(lab, model, l2, data_seed)
+    k = 1 if model == "neuron" else _n_seeds(model, l2)
+    if not 0 <= seed < k:
+        raise ValueError(f"seed must be in 0..{k - 1} for model {model!r}, got {seed!r}")
+    opt = lab.optima(cfg, k=k)[seed]
+
+    def build():
+        from ..nets.averaging import sgd_average
+
+        prob = lab.problem(cfg)
+        res = sgd_average(prob.flat, prob.theta(opt.theta), prob.data.X_train, prob.data.y_train, _avg_cfg(seed, l2))
+        return {"start": opt.theta.detach().cpu(), "sgd": res.final.detach().cpu(),
+                "swa": res.average.theta.detach().cpu(), "n_averaged": res.n_averaged, "lr": LR}
+
+    return lab.cached("av_sgd", (config_hash(cfg), k, seed, _avg_cfg(seed, l2)), build,
+                      f"SGD + averaging of {model} (l2 {l2}) seed {seed}")
+
+
+def resgd(lab, model: str, seed: int, theta: torch.Tensor, l2: float = 0.0) -> torch.Tensor:
+    """SGD again from ``theta`` (the SWA solution) at lr 0.01 for 500 updates: the final iterate, cached."""
+    from ..nets.config import config_hash
+
+    if model == "quadratic":
+        q = _quadratic(lab)
+        return lab.cached("av_quadratic", ("resgd", seed, RESGD_LR, RESGD_STEPS, PRETRAIN_STEPS, AVERAGE_STEPS),
+                          lambda: q.sgd(theta.double(), RESGD_LR * (q.lr / LR), RESGD_STEPS, seed + 500)[0],
+                          f"least-squares re-SGD seed {seed}")
+    cfg = sgd_config(lab, model, l2)
+
+    def build():
+        from ..nets.averaging import sgd_average
+
+        prob = lab.problem(cfg)
+        res = sgd_average(prob.flat, prob.theta(theta), prob.data.X_train, prob.data.y_train,
+                          _avg_cfg(seed + 500, l2, RESGD_LR, RESGD_STEPS))
+        return res.final.detach().cpu()
+
+    return lab.cached("av_resgd", (config_hash(cfg), seed, _avg_cfg(seed + 500, l2, RESGD_LR, RESGD_STEPS)), build,
+                      f"re-SGD from SWA of {model} seed {seed}")
+
+
+# -- the quadratic control ---------------------------------------------------------------------------
+class LeastSquares:
+    """L(theta) = 1/(2N) sum_i |W x_i + b - e_{y_i}|^2 with theta = (W (C x d) row-major, b): a quadratic.
+
+    ``losses`` is batched (K, D) -> (K,); ``sgd`` runs minibatch SGD at a constant lr (epoch-wise random
+    order from ``seed``) and returns the final iterate and the average of the last ``average`` iterates.
+    The learning rate is LR capped at 1 / lambda_max of the Hessian (plain SGD stable on every direction).
+    """
+
+    def __init__(self, X, y, Xte, yte, C):
+        self.C = int(C)
+        self.X, self.Xte = X.flatten(1).double(), Xte.flatten(1).double()
+        self.Y, self.Yte = F.one_hot(y, C).double(), F.one_hot(yte, C).double()
+        self.d = self.X.shape[1]
+        self.D = self.C * self.d + self.C
+        Xa = torch.cat([self.X, torch.ones(len(self.X), 1, dtype=torch.float64)], 1)
+        lam = float(torch.linalg.eigvalsh(Xa.T @ Xa / len(Xa)).max())
+        self.lam_max = lam
+        self.lr = min(LR, 1.0 / lam)
+        self.chance = 0.5 * (1 - 1 / self.C)
+
+    def split(self, thetas):
+        T = thetas.double().reshape(-1, self.D)
+        return T[:, :self.C * self.d].reshape(-1, self.C, self.d), T[:, self.C * self.d:]
+
+    def _losses(self, thetas, X, Y):
+        W, b = self.split(thetas)
+        R = torch.einsum("kcd,nd->knc", W, X) + b[:, None, :] - Y[None]
+        return 0.5 * R.pow(2).sum(-1).mean(-1)
+
+    def losses(self, thetas):
+        return self._losses(thetas, self.X, self.Y)
+
+    def test_losses(self, thetas):
+        return self._losses(thetas, self.Xte, self.Yte)
+
+    def sgd(self, theta0, lr, steps, seed, average: int = 0):
+        g = torch.Generator().manual_seed(0xA5E0000 + seed)
+        th = theta0.double().clone()
+        n, pos, perm = len(self.X), len(self.X), None
+        acc, cnt = torch.zeros_like(th), 0
+        for t in range(steps):
+            if pos + BATCH > n:
+                perm, pos = torch.randperm(n, generator=g), 0
+            idx = perm[pos:pos + BATCH]
+            pos += BATCH
+            W, b = self.split(th)
+            R = self.X[idx] @ W[0].T + b[0] - self.Y[idx]  # (B, C)
+            gW, gb = R.T @ self.X[idx] / len(idx), R.mean(0)
+            th = th - lr * torch.cat([gW.reshape(-1), gb])
+            if t >= steps - average:
+                acc, cnt = acc + th, cnt + 1
+        return th, (acc / cnt if cnt else None)
+
+
+def _quadratic(lab) -> LeastSquares:
+    key = ("av_quadratic_problem",)
+    if key not in lab._memo:
+        ds = lab.problem("softmax-digits").data
+        lab._memo[key] = LeastSquares(ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.num_classes)
+    return lab._memo[key]
+
+
+def _quadratic_run(lab, seed):
+    from ..nets.models import build_model
+    from ..nets.params import FlatModel
+
+    q = _quadratic(lab)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        theta0 = FlatModel(build_model("softmax", (q.d,), q.C)).theta0().double()  # SoftmaxRegression's init
+    start, _ = q.sgd(theta0, q.lr, PRETRAIN_STEPS, seed)
+    final, avg = q.sgd(start, q.lr, AVERAGE_STEPS, seed + 1_000, average=AVERAGE_STEPS)
+    return {"start": start, "sgd": final, "swa": avg, "n_averaged": AVERAGE_STEPS, "lr": q.lr}
+
+
+# -- loss functions under a batch-norm definition ------------------------------------------------------
+def _problem(lab, model, l2=0.0, data_seed=0):
+    return lab.problem(sgd_config(lab, model, l2, data_seed))
+
+
+def chance_loss(model, C) -> float:
+    """The loss of predicting the class frequencies (balanced classes): ln C, or (1 - 1/C)/2 (squared error)."""
+    return 0.5 * (1 - 1 / C) if model == "quadratic" else math.log(C)
+
+
+def loss_fns(lab, model, bn, ref=None, line=None, l2=0.0, data_seed=0) -> dict:
+    """{"train": batched loss, "test": batched loss} (K, D) -> (K,) of ``model`` under BN definition ``bn``:
+    ``ref`` the frozen point, ``line`` = (A, B) for "interpolated" (ignored without batch norm)."""
+    from ..nets.batchnorm import bn_loss_fn
+
+    _check_bn(bn)
+    if model == "quadratic":
+        q = _quadratic(lab)
+        return {"train": q.losses, "test": q.test_losses}
+    prob = _problem(lab, model, l2, data_seed)
+    if not prob.flat.has_batch_norm:
+        return {"train": prob.train_losses, "test": prob.test_losses}
+    d = prob.data
+    flat, Xtr = prob.flat, d.X_train
+    if bn == "recomputed":
+        kw = {"stats_X": Xtr}
+    elif bn == "frozen":
+        if ref is None:
+            raise ValueError("bn='frozen' needs ref (the point whose statistics are frozen)")
+        kw = {"buffers": flat.bn_stats(prob.theta(ref), Xtr)}
+    elif bn == "interpolated":
+        if line is None:
+            raise ValueError("bn='interpolated' needs line = (A, B)")
+        A, B = (prob.theta(p) for p in line)
+        kw = {"line": (A, B), "line_buffers": (flat.bn_stats(A, Xtr), flat.bn_stats(B, Xtr))}
+    else:
+        kw = {}
+    return {"train": bn_loss_fn(flat, Xtr, d.y_train, bn, **kw),
+            "test": bn_loss_fn(flat, d.X_test, d.y_test, bn, **kw)}
+
+
+# -- profiles and the rule -----------------------------------------------------------------------------
+def profile_grid(scale: float) -> torch.Tensor:
+    """{0, +-scale 10^(-2 + k/10), k = 0..20}: 43 distances, geometric on each side."""
+    k = torch.arange(GRID_LOW_DECADES * GRID_PER_DECADE + 1, dtype=torch.float64)
+    pos = scale * 10.0 ** (-GRID_LOW_DECADES + k / GRID_PER_DECADE)
+    return torch.cat([-pos.flip(0), torch.zeros(1, dtype=torch.float64), pos])
+
+
+def declared_rule(ls: torch.Tensor, losses: torch.Tensor, chance: float):
+    """The declared AsymmetryRule at a point from its profiles (module docstring), or (None, why not).
+
+    Returns (rule, delta, mean_rise_on_positive_grid)."""
+    ls = torch.as_tensor(ls, dtype=torch.float64)
+    L = torch.as_tensor(losses, dtype=torch.float64)
+    i0 = len(ls) // 2
+    if float(ls[i0]) != 0.0 or not torch.allclose(ls[i0 + 1:], -ls[:i0].flip(0)):
+        raise ValueError("ls must be symmetric about 0 with 0 in the middle (profile_grid)")
+    rise = ((L[:, i0 + 1:] + L[:, :i0].flip(1)) / 2 - L[:, i0:i0 + 1]).mean(0)
+    delta = WALL_FRACTION * chance
+    hits = (rise >= delta).nonzero().view(-1)
+    if not len(hits):
+        return None, delta, rise, (f"the mean rise never reached Delta = {delta:.3g} on the grid "
+                                   f"(at most {float(rise.max()):.3g} at |l| <= {float(ls[-1]):.3g})")
+    k = int(hits[0])
+    if k < R_STEPS:
+        return None, delta, rise, (f"the mean rise reached Delta = {delta:.3g} already at l = "
+                                   f"{float(ls[i0 + 1 + k]):.3g}: no room for r on the grid")
+    pos = ls[i0 + 1:]
+    rule = AsymmetryRule(c=MARGIN_FRACTION * delta, r=float(pos[k - R_STEPS]), p=float(pos[k]), reason=RULE_REASON)
+    return rule, delta, rise, ""
+
+
+def profile_stats(ls, L, chance: float, norm: float) -> dict:
+    """Apply the declared rule to profiles L (n_dirs, len(ls)): the sample dict of A1 / A4."""
+    rule, delta, rise, why = declared_rule(ls, L, chance)
+    i0 = len(ls) // 2
+    base = {"center_loss": float(L[0, i0]), "delta": delta, "norm": norm, "n_dirs": int(L.shape[0])}
+    if rule is None:
+        return {NOT_MEASURABLE: why, **base}
+    a = asymmetry(ls, L, rule)
+    k, n = int(a.asymmetric.sum()), int(a.asymmetric.numel())
+    lo, hi = AsymmetricFraction(k, n, k / n).interval(0.95)
+    j = int(a.margin.argmax())
+    sign = int(a.sharp_side[j]) or 1
+    Lj = L[j].double()
+    plus, minus = (Lj[i0:], Lj[:i0 + 1].flip(0)) if sign > 0 else (Lj[:i0 + 1].flip(0), Lj[i0:])
+    m = a.margin / delta
+    return {**base, "asym_fraction": k / n, "asym_count": k, "fraction_ci_lo": lo, "fraction_ci_hi": hi,
+            "c": rule.c, "r": rule.r, "p": rule.p, "p_over_norm": rule.p / norm,
+            "max_margin_over_delta": float(m.max()), "median_margin_over_delta": float(m.median()),
+            "sharp_plus": int((a.sharp_side > 0).sum()), "sharp_minus": int((a.sharp_side < 0).sum()),
+            "_l": ls[i0:].tolist(), "_plus": plus.tolist(), "_minus": minus.tolist(), "_rp": [rule.r, rule.p],
+            "_sharp": [j, sign]}
+
+
+def _profiles(lab, model, bn, w, U, ls, l2=0.0, data_seed=0):
+    """L(w + l u_i) on the grid under definition ``bn``: one batched call per profile set (per half-line
+    pair for "interpolated", whose statistics depend on the line)."""
+    if model == "quadratic":
+        return loss_along(_quadratic(lab).losses, w.double(), U.double(), ls)
+    prob = _problem(lab, model, l2, data_seed)
+    wd, Ud = prob.theta(w), prob.theta(U)
+    if bn != "interpolated" or not prob.flat.has_batch_norm:
+        fn = loss_fns(lab, model, bn, ref=wd, l2=l2, data_seed=data_seed)["train"]
+        return loss_along(fn, wd, Ud, ls.to(wd.dtype)).double().cpu()
+    from ..nets.batchnorm import bn_loss_fn
+
+    flat, X, y = prob.flat, prob.data.X_train, prob.data.y_train
+    i0 = len(ls) // 2
+    end = float(ls[-1])
+    bw = flat.bn_stats(wd, X)
+    rows = []
+    for u in Ud:
+        halves = []
+        for s in (-1.0, 1.0):
+            B = wd + s * end * u
+            fn = bn_loss_fn(flat, X, y, "interpolated", line=(wd, B), line_buffers=(bw, flat.bn_stats(B, X)))
+            dist = ls[:i0 + 1] if s < 0 else ls[i0:]
+            halves.append(loss_along(fn, wd, u, dist.to(wd.dtype))[0].double().cpu())
+        rows.append(torch.cat([halves[0], halves[1][1:]]))
+    return torch.stack(rows)
+
+
+def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float = 0.0) -> dict:
+    """A1's sample at the SGD solution of ``model`` / ``seed``: N_DIRS random unit directions (uniform on the
+    sphere, their own seed stream), profiles under ``bn``, the declared rule. Cached (shared by A1, A5, A6)."""
+    from ..nets.config import config_hash
+
+    _check_bn(bn)
+    key_cfg = "quadratic" if model == "quadratic" else config_hash(sgd_config(lab, model, l2))
+
+    def build():
+        run = sgd_run(lab, model, seed, l2)
+        w = run["sgd"].double()
+        U = random_directions(N_DIRS, w, "gaussian", seed=DIRECTION_SEED + seed)
+        norm = float(w.norm())
+        ls = profile_grid(norm)
+        L = _profiles(lab, model, bn, w, U, ls, l2)
+        C = 10
+        out = profile_stats(ls, L, chance_loss(model, C), norm)
+        return {**out, "model": model, "bn": bn, "l2": l2}
+
+    return lab.cached("av_profile", (key_cfg, seed, bn, l2, N_DIRS, GRID_PER_DECADE, WALL_FRACTION, MARGIN_FRACTION),
+                      build, f"A1 profiles {model} bn={bn} l2={l2} seed {seed}")
+
+
+def _fraction(s: dict):
+    return None if s.get(NOT_MEASURABLE) else s["asym_fraction"]
+
+
+def log_ratio(k1: int, k0: int, n: int) -> float:
+    """log of the ratio of two asymmetric fractions k1/n and k0/n, each continuity-corrected (k + 1/2)/(n + 1),
+    so that 0 of n is finite and equal fractions give exactly 0."""
+    return math.log((k1 + 0.5) / (n + 1)) - math.log((k0 + 0.5) / (n + 1))
+
+
+# -- A1 ---------------------------------------------------------------------------------------------------
+def _plot_profile(samples, title):
+    from ..report import plots
+
+    m = next((s for s in samples if not s.get(NOT_MEASURABLE)), None)
+    if m is None:
+        return None
+    return plots.valley_profile(m["_l"], m["_plus"], m["_minus"], interval=m["_rp"],
+                                title=f"{title}\nmost asymmetric of {m['n_dirs']} directions, seed 0; fraction "
+                                      f"{m['asym_fraction']:.2f}", direction="u (sharp side)")
+
+
+@protocol("av.prevalence", plot=_plot_profile)
+def av_prevalence(lab, label, sample, model, bn="recomputed", l2=0.0):
+    """A1: the fraction of 50 random unit directions at the SGD solution that are asymmetric by the declared
+    rule (module docstring), with its Clopper-Pearson interval; not measurable when p falls off the grid."""
+    _check_model(model)
+    return dict(point_profiles(lab, model, sample, bn, l2))
+
+
+# -- A5 / A6 ------------------------------------------------------------------------------------------------
+def _plot_fraction_bars(key0, key1, name0, name1):
+    def plot(samples, title):
+        from ..report import plots
+
+        groups = {f"seed {i}": {name0: s.get(key0, float("nan")), name1: s.get(key1, float("nan"))}
+                  for i, s in enumerate(samples)}
+        return plots.swa_bars(groups, title=title, ylabel="asymmetric fraction")
+    return plot
+
+
+def _compare(s1: dict, s0: dict, key1: str, key0: str) -> dict:
+    """Compare two A1 samples: the change of the asymmetric fraction and its continuity-corrected log ratio."""
+    out = {f"{key1}_fraction": _fraction(s1), f"{key0}_fraction": _fraction(s0),
+           f"{key1}_p_over_norm": s1.get("p_over_norm"), f"{key0}_p_over_norm": s0.get("p_over_norm")}
+    why = s1.get(NOT_MEASURABLE) or s0.get(NOT_MEASURABLE)
+    if why:
+        return {NOT_MEASURABLE: why, **{k: v for k, v in out.items() if v is not None}}
+    n = s1["n_dirs"]
+    return {**out, "fraction_change": s1["asym_fraction"] - s0["asym_fraction"],
+            "log_ratio": log_ratio(s1["asym_count"], s0["asym_count"], n)}
+
+
+@protocol("av.l2", plot=_plot_fraction_bars("base_fraction", "l2_fraction", "no L2", "with L2"))
+def av_l2(lab, label, sample, model, bn="recomputed", l2=L2):
+    """A5: the A1 fraction at the SGD solution trained with an L2 penalty l2/2 |theta|^2 against without
+    (same seed, same rule recipe): ``l2_log_ratio`` (continuity-corrected) and ``l2_change``."""
+    with_l2 = point_profiles(lab, model, sample, bn, l2)
+    without = point_profiles(lab, model, sample, bn, 0.0)
+    m = _compare(with_l2, without, "l2", "base")
+    if "log_ratio" in m:
+        m["l2_log_ratio"], m["l2_change"] = m.pop("log_ratio"), m.pop("fraction_change")
+    return {**m, "l2": l2}
+
+
+@protocol("av.batchnorm", plot=_plot_fraction_bars("base_fraction", "bn_fraction", "no BN", "BN"))
+def av_batchnorm(lab, label, sample, bn="recomputed", twin=False):
+    """A6: the A1 fraction of the MLP with batch norm (under ``bn``) minus that of the same MLP without, same
+    seed: ``bn_excess``. ``twin=True`` (the control): the MLP without BN at seed + 5 in place of the BN net."""
+    base = point_profiles(lab, "mlp", sample, "recomputed")
+    other = point_profiles(lab, "mlp", sample + 5, "recomputed") if twin else point_profiles(lab, "mlp-bn", sample, bn)
+    m = _compare(other, base, "bn", "base")
+    if "log_ratio" in m:
+        m["bn_excess"], m["bn_log_ratio"] = m.pop("fraction_change"), m.pop("log_ratio")
+    return m
+
+
+# -- A2 ---------------------------------------------------------------------------------------------------
+def _plot_swa(samples, title):
+    from ..report import plots
+
+    keys = (("train", "train_sgd", "train_swa"), ("test", "test_sgd", "test_swa"))
+    groups = {g: {"SGD (final iterate)": float(np.mean([s[a] for s in samples])),
+                  "SWA (average)": float(np.mean([s[b] for s in samples]))} for g, a, b in keys}
+    return plots.swa_bars(groups, title=f"{title}\nmean over {len(samples)} seeds")
+
+
+def _eval(fns, thetas, model, lab, l2=0.0):
+    if model == "quadratic":
+        T = torch.stack([t.double() for t in thetas])
+        return {k: f(T).double().cpu() for k, f in fns.items()}
+    prob = _problem(lab, model, l2)
+    T = torch.stack([prob.theta(t) for t in thetas])
+    with torch.no_grad():
+        return {k: f(T).double().cpu() for k, f in fns.items()}
+
+
+@protocol("av.swa_gaps", plot=_plot_swa)
+def av_swa_gaps(lab, label, sample, model, bn="recomputed"):
+    """A2: training and test loss of the SWA solution against the final SGD iterate it averages, under BN
+    definition ``bn`` (frozen: the SGD solution's statistics; interpolated: the line SGD -> SWA, whose ends
+    carry their own statistics). train_gap = L_train(SWA) - L_train(SGD); test_gap = L_test(SGD) - L_test(SWA)."""
+    _check_model(model)
+    run = sgd_run(lab, model, sample)
+    fns = loss_fns(lab, model, bn, ref=run["sgd"], line=(run["sgd"], run["swa"]))
+    L = _eval(fns, [run["sgd"], run["swa"]], model, lab)
+    tr, te = L["train"], L["test"]
+    return {"train_gap": float(tr[1] - tr[0]), "test_gap": float(te[0] - te[1]), "train_sgd": float(tr[0]),
+            "train_swa": float(tr[1]), "test_sgd": float(te[0]), "test_swa": float(te[1]),
+            "distance": float((run["swa"].double() - run["sgd"].double()).norm()), "n_averaged": run["n_averaged"]}
+
+
+# -- A3 ---------------------------------------------------------------------------------------------------
+def side_contrast(ls, losses, point: float, window: float | None = None) -> dict:
+    """Which side of its valley ``point`` sits on, and how fast that side rises.
+
+    The bottom l* is ``valley_position``'s; s = sign(point - l*) (the point's side); with a cubic spline q
+    through the profile and d on 64 evenly spaced values in (0, window] (default: |point - 0|, the
+    SGD -> SWA distance when the line starts at 0, capped by what the grid allows around l*):
+        contrast = mean_d [q(l* + s d) - q(l* - s d)] / mean_d [(q(l* + d) + q(l* - d))/2 - q(l*)],
+    the rise on the point's side minus the rise on the other, in units of the mean rise: negative = the
+    point is on the side that rises slowly (the flat side). 0 when the point is at the bottom; None (not
+    measurable) when the bottom is at an end of the grid.
+    """
+    from scipy.interpolate import CubicSpline
+
+    vp = valley_position(ls, losses, point=point)
+    x = np.asarray(torch.as_tensor(ls, dtype=torch.float64))
+    f = np.asarray(torch.as_tensor(losses, dtype=torch.float64))
+    out = {"bottom": vp.bottom, "offset": vp.offset, "sharp_side": vp.sharp_side, "on_flat_side": vp.on_flat_side,
+           "at_edge": vp.at_edge}
+    if vp.at_edge:
+        return {**out, "contrast": None}
+    b = vp.bottom
+    wmax = min(b - x[0], x[-1] - b)
+    w = abs(point) if window is None else window
+    w = min(w, wmax)
+    s = 0 if vp.offset == 0 else (1 if vp.offset > 0 else -1)
+    if w <= 0 or s == 0:
+        return {**out, "contrast": 0.0, "window": float(max(w, 0.0))}
+    q = CubicSpline(x, f)
+    d = np.linspace(w / FLAT_WINDOW, w, FLAT_WINDOW)
+    here, there = q(b + s * d), q(b - s * d)
+    rise = float(((here + there) / 2 - q(b)).mean())
+    contrast = float((here - there).mean()) / rise if rise > 0 else 0.0
+    return {**out, "contrast": contrast, "window": float(w), "mean_rise": rise}
+
+
+def _plot_line(samples, title):
+    from ..report import plots
+
+    m = samples[0]
+    return plots.lines(m["_t"], {"train": m["_train"], "test": m["_test"]}, xlabel="t (0: start, 1: SWA)",
+                       ylabel="loss", title=f"{title}\nseed 0, line extended beyond both ends", logy=True,
+                       vlines={"start": 0.0, "SWA": 1.0, "bottom": m["bottom_t"]})
+
+
+@protocol("av.flat_side", plot=_plot_line)
+def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa"):
+    """A3: along the line SGD -> SWA extended to t in [-1, 2] (``extended_line``, 31 points), which side of
+    the training-loss valley the SWA point sits on (``side_contrast``: flat_side_contrast < 0 = the slowly
+    rising side), and SGD again from SWA (lr 0.01, 500 updates): resgd_train_drop = L_train(SWA) -
+    L_train(re-SGD), resgd_test_rise = L_test(re-SGD) - L_test(SWA). ``line="random"`` (the control): the
+    line ends at SWA but starts at SWA - |SWA - SGD| v, v a random unit direction."""
+    _check_model(model)
+    run = sgd_run(lab, model, sample)
+    sgd, swa = run["sgd"].double(), run["swa"].double()
+    if line == "random":
+        v = random_directions(1, swa, "gaussian", seed=LINE_SEED + sample)[0]
+        start = swa - float((swa - sgd).norm()) * v
+    elif line == "sgd-swa":
+        start = sgd
+    else:
+        raise ValueError(f"line must be 'sgd-swa' or 'random', got {line!r}")
+    fns = loss_fns(lab, model, bn, ref=run["sgd"], line=(start, swa))
+    if model == "quadratic":
+        el = extended_line(fns, start, swa, t_min=-1.0, t_max=2.0, n_points=31)
+    else:
+        prob = _problem(lab, model)
+        el = extended_line(fns, prob.theta(start), prob.theta(swa), t_min=-1.0, t_max=2.0, n_points=31)
+    sc = side_contrast(el.distances, el.losses["train"], el.length)
+    out = {"flat_side_contrast": sc["contrast"], "swa_on_flat_side": float(sc["on_flat_side"]),
+           "bottom_t": sc["bottom"] / el.length, "swa_offset_t": sc["offset"] / el.length,
+           "sharp_side": sc["sharp_side"], "length": el.length,
+           "_t": el.ts.tolist(), "_train": el.losses["train"].tolist(), "_test": el.losses["test"].tolist()}
+    if sc["contrast"] is None:
+        why = ("the training-loss bottom along the line is at an end of t in [-1, 2] "
+               f"(t = {sc['bottom'] / el.length:.2f})")
+        out = {NOT_MEASURABLE: why, **{k: v for k, v in out.items() if v is not None}}
+    if line == "sgd-swa":
+        re = resgd(lab, model, sample, run["swa"])
+        fr = loss_fns(lab, model, bn, ref=run["sgd"], line=(run["swa"], re))
+        L = _eval(fr, [run["swa"], re], model, lab)
+        out.update({"resgd_train_drop": float(L["train"][0] - L["train"][1]),
+                    "resgd_test_rise": float(L["test"][1] - L["test"][0]),
+                    "train_resgd": float(L["train"][1]), "test_resgd": float(L["test"][1])})
+    return out
+
+
+# -- A4 ---------------------------------------------------------------------------------------------------
+def neuron_minimum(prob, theta0: torch.Tensor, iters: int = 100) -> torch.Tensor:
+    """The exact minimum of the neuron's training loss (convex: the logistic loss) by damped Newton in float64."""
+    from torch.func import grad, hessian
+
+    losses = _neuron_loss64(prob)
+
+    def f(th):
+        return losses(th[None])[0]
+    th = theta0.double().clone()
+    for _ in range(iters):
+        g = grad(f)(th)
+        if float(g.norm()) < 1e-13:
+            break
+        step = torch.linalg.solve(hessian(f)(th), g)
+        t = 1.0
+        while f(th - t * step) > f(th) and t > 1e-8:
+            t /= 2
+        th = th - t * step
+    return th
+
+
+def _neuron_loss64(prob):
+    X, y = prob.data.X_train.double(), prob.data.y_train
+    x = X.view(-1)
+
+    def losses(T):
+        T = T.double().reshape(-1, 2)
+        z = T[:, :1] * x[None] + T[:, 1:]
+        # softmax cross-entropy over logits (0, z) = softplus(z) - y z
+        return (F.softplus(z) - y[None].double() * z).mean(1)
+    return losses
+
+
+def _plot_surface(samples, title):
+    from ..report import plots
+
+    m = next((s for s in samples if "_Z" in s), None)
+    if m is None:
+        return None
+    (x0, y0), (ux, uy), p = m["_point"], m["_sharp_dir"], m["_rp"][1]
+    return plots.loss_surface(m["_xs"], m["_ys"], m["_Z"], title=f"{title}\ndata draw 0", logz=True,
+                              points={"probed point": m["_point"], "minimum": m["_minimum"]},
+                              arrows={"sharp side": ((x0, y0), (ux * p, uy * p))})
+
+
+@protocol("av.neuron", plot=_plot_surface)
+def av_neuron(lab, label, sample, point="sgd", surface="neuron"):
+    """A4: one sigmoid neuron (weight, bias) on ``gaussians`` drawn with data seed ``sample``, trained by the
+    declared SGD (``point="sgd"``: its final iterate) or at the exact minimum (``point="minimum"``, Newton);
+    64 directions evenly spaced on the half circle, the declared rule (Delta = 0.1 ln 2): ``asymmetry`` =
+    the largest margin over directions in units of Delta (the rule: >= c / Delta = 0.1). ``surface=
+    "quadratic-surrogate"`` (the control): the same measurement on L(theta*) + 1/2 (theta - theta*)^T H
+    (theta - theta*), the neuron's second-order surrogate at its minimum theta* (symmetric about theta*)."""
+    if point not in ("sgd", "minimum"):
+        raise ValueError(f"point must be 'sgd' or 'minimum', got {point!r}")
+    if surface not in ("neuron", "quadratic-surrogate"):
+        raise ValueError(f"surface must be 'neuron' or 'quadratic-surrogate', got {surface!r}")
+    from torch.func import hessian
+
+    prob = _problem(lab, "neuron", data_seed=sample)
+    run = sgd_run(lab, "neuron", 0, data_seed=sample)
+    f = _neuron_loss64(prob)
+    th_min = neuron_minimum(prob, run["sgd"])
+    if surface == "neuron":
+        fn = f
+    else:
+        H = hessian(lambda t: f(t[None])[0])(th_min)
+        L0 = float(f(th_min[None])[0])
+
+        def fn(T):
+            d = T.double().reshape(-1, 2) - th_min
+            return L0 + 0.5 * torch.einsum("ki,ij,kj->k", d, H, d)
+    w = run["sgd"].double() if point == "sgd" else th_min
+    ang = torch.arange(N_NEURON_DIRS, dtype=torch.float64) * math.pi / N_NEURON_DIRS
+    U = torch.stack([ang.cos(), ang.sin()], 1)
+    norm = float(w.norm())
+    ls = profile_grid(norm)
+    L = loss_along(fn, w, U, ls)
+    s = profile_stats(ls, L, math.log(2), norm)
+    out = dict(s)
+    out.update({"w": float(w[0]), "b": float(w[1]), "w_min": float(th_min[0]), "b_min": float(th_min[1]),
+                "distance_to_minimum": float((w - th_min).norm())})
+    if not s.get(NOT_MEASURABLE):
+        out["asymmetry"] = s["max_margin_over_delta"]
+        j, sign = s["_sharp"]
+        out["_sharp_dir"] = [float(U[j, 0]) * sign, float(U[j, 1]) * sign]
+        out["_rp"] = s["_rp"]
+        span = max(2.5, 1.2 * s["p"])
+        xs = torch.linspace(float(w[0]) - span, float(w[0]) + span, 61, dtype=torch.float64)
+        ys = torch.linspace(float(w[1]) - span, float(w[1]) + span, 61, dtype=torch.float64)
+        G = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)  # Z[i, j] at (xs[j], ys[i])
+        out["_Z"] = fn(G).reshape(61, 61).tolist()
+        out["_xs"], out["_ys"] = xs.tolist(), ys.tolist()
+        out["_point"], out["_minimum"] = [float(w[0]), float(w[1])], [float(th_min[0]), float(th_min[1])]
+    return out
