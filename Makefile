@@ -10,7 +10,7 @@ XDIST ?= -n 2
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 
-.PHONY: setup verify test claims report bench clean
+.PHONY: setup verify test claims report bench bench-cache clean
 
 setup: $(STAMP)
 
@@ -39,8 +39,13 @@ bench: setup
 	$(BIN)/python benchmarks/bench_toy.py
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_tunnel.py
+	$(BIN)/python benchmarks/bench_probes.py
 	$(BIN)/python -m pip install -q --no-deps pyhessian curvlinops-for-pytorch hessian-eigenthings backpack-for-pytorch einconv einops linear_operator opt-einsum unfoldNd
 	$(BIN)/python benchmarks/bench_curvature.py
+
+# cold vs warm wall time of the quick tier against one fresh cache (goal: warm <= 1/5 of cold)
+bench-cache: setup
+	$(BIN)/python benchmarks/bench_warm_cold.py
 
 clean:
 	rm -rf reports/allure-results reports/allure-report reports/.ledger reports/plots reports/claims.* .hypothesis

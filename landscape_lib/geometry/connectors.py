@@ -101,8 +101,9 @@ def optimize_constrained(loss_fn: LossFn, X0: torch.Tensor, U: torch.Tensor, ste
                          target: float | None = None) -> torch.Tensor:
     """Minimize ``loss_fn`` from each row of X0 (K, D) keeping X - X0 orthogonal to the rows of U (m, D).
 
-    U must have orthonormal rows. The gradient is projected, g <- g - U^T (U g), and the position is
-    re-projected after every Adam step, so the drift out of the affine subspace stays at round-off.
+    U must have orthonormal rows; or U of shape (K, m, D) gives each row its own subspace (zero rows
+    pad a smaller one). The gradient is projected, g <- g - U^T (U g), and the position is re-projected
+    after every Adam step, so the drift out of the affine subspace stays at round-off.
     With ``target`` a row stops (is frozen) at the first point whose loss is <= target: nodes are
     then loss-matched to the optima rather than optimized for a fixed budget.
     Returns, per row, the frozen point or else the point with the lowest loss seen.
@@ -112,6 +113,8 @@ def optimize_constrained(loss_fn: LossFn, X0: torch.Tensor, U: torch.Tensor, ste
     opt = torch.optim.Adam([X], lr=lr)
 
     def proj(v):
+        if U.ndim == 3:
+            return v - torch.einsum("kmd,km->kd", U, torch.einsum("kmd,kd->km", U, v))
         return v - (v @ U.T) @ U
 
     best = torch.full((X0.shape[0],), float("inf"), dtype=X0.dtype, device=X0.device)

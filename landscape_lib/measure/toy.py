@@ -328,30 +328,9 @@ def connector_middles(loss_fn, optima: torch.Tensor, m_max: int, steps: int = 10
     for m in range(1, m_max + 1):
         U[m - 1, :m] = cn.simplex_basis(optima[: m + 1])
     X0 = torch.stack([optima[: m + 1].mean(0) for m in range(1, m_max + 1)])
-
-    def proj(v):
-        return v - torch.einsum("kmd,km->kd", U, torch.einsum("kmd,kd->km", U, v))
-
-    X = X0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([X], lr=lr)
-    best = torch.full((m_max,), float("inf"), dtype=X0.dtype)
-    best_X = X0.clone()
-    for i in range(steps + 1):
-        loss = loss_fn(X)
-        with torch.no_grad():
-            better = loss.detach() < best
-            best = torch.where(better, loss.detach(), best)
-            best_X[better] = X.detach()[better]
-        if i == steps:
-            break
-        opt.zero_grad()
-        loss.sum().backward()
-        with torch.no_grad():
-            X.grad.copy_(proj(X.grad))
-        opt.step()
-        with torch.no_grad():
-            X.copy_(X0 + proj(X - X0))
-    return best_X, best.tolist()
+    X = cn.optimize_constrained(loss_fn, X0, U, steps, lr)
+    with torch.no_grad():
+        return X, loss_fn(X).tolist()
 
 
 def connector_points(land: WedgeLandscape, seed: int, construction: str, m_max: int = 4, same_wedge: bool = False,

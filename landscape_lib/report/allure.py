@@ -36,8 +36,10 @@ from . import tables
 
 # -- one case's Allure result ---------------------------------------------------------------------------
 
-ROLE_STORY = {"primary": "primary (headline)", "variant": "variant (sensitivity)",
-              "control": "control (must not hold)"}
+# Story (role) and feature (claim) labels sort by name in the order a reader expects: the report tree is
+# sorted by name (report.cli), so roles read primary, variants, controls and claims C01..C17, A01..A06.
+ROLE_STORY = {"primary": "1 primary (headline)", "variant": "2 variants (sensitivity)",
+              "control": "3 controls (must not hold)"}
 ROW_ATTACHMENT = "row.json"
 TABLE_ATTACHMENT = "measured vs threshold"
 TABLE_CSS = ("<style>body,table{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:13px}"
@@ -55,6 +57,11 @@ def _claim(claim):
     from ..verdicts.claims import CLAIMS
 
     return CLAIMS.get(claim)
+
+
+def sortable_id(claim_id: str) -> str:
+    """``C1`` -> ``C01`` (so that C2 sorts before C10 by name)."""
+    return re.sub(r"^([A-Za-z]+)(\d)$", r"\g<1>0\2", claim_id)
 
 
 def paper_short(claim) -> str:
@@ -121,9 +128,10 @@ def row_labels(row: dict, claim=None) -> list[tuple[str, str]]:
            ("configuration", row.get("configuration", "")), ("case", row.get("case", "")),
            ("baseline", "regression" if row.get("regression") else "matches")]
     if claim is not None:
-        out += [("section", claim.section), ("epic", paper_short(claim)), ("feature", f"{claim.id} {claim.slug}")]
+        out += [("section", claim.section), ("epic", paper_short(claim)),
+                ("feature", f"{sortable_id(claim.id)} {claim.slug}")]
     else:
-        out += [("feature", cid)]
+        out += [("feature", sortable_id(cid))]
     out.append(("story", ROLE_STORY.get(row.get("role", ""), row.get("role", ""))))
     return out
 
@@ -316,7 +324,7 @@ def add_overview(results_dir, headline_html: str | None = None) -> None:
 
     d = Path(results_dir)
     env = read_environment(d)
-    env["verdict as status"] = STATUS_LEGEND
+    env["Status = verdict"] = STATUS_LEGEND  # a capital first: sorted first, visible without "Show more"
     write_environment(d, env)
     if headline_html:
         uid = uuid.uuid4().hex

@@ -12,7 +12,8 @@ baseline, so the report is generated from a *copy* of the results in which every
 takes the status of its verdict (``allure.rewrite_results``: claim holds -> passed, refuted -> failed,
 inconclusive -> unknown; a control the other way round; a regression or error keeps its failure). The
 report's name is the ledger's headline summary, so the claim counts show at the top of the overview;
-the tree is grouped by paper, claim and role; the categories say what each non-passed result means.
+the tree is grouped by paper, claim and role (sorted C01..C17, then primary, variants, controls); the
+categories say what each non-passed result means; the claims headline table is a global attachment.
 
 Categories and environment also go into the results dir (categories.json, environment.properties, for
 Allure 2 users). History accumulates in ``reports/history/history.jsonl``: keep that file between CI
@@ -186,8 +187,9 @@ def allure_config(output: Path, *, name: str, history: Path | None, variables: d
         "plugins": {
             "awesome": {"options": {
                 "singleFile": True, "reportName": name, "reportLanguage": "en", "theme": "light",
-                # the tree: paper -> claim -> role (primary / variant / control)
-                "groupBy": ["epic", "feature", "story"], "stepTreeExpansion": "expanded",
+                # the tree: paper -> claim -> role (primary / variants / controls), sorted by name: the
+                # labels sort as a reader expects (allure.ROLE_STORY, allure.sortable_id)
+                "groupBy": ["epic", "feature", "story"], "defaultSortBy": "name,asc", "stepTreeExpansion": "expanded",
                 "charts": [
                     {"type": "currentStatus", "title": f"Cases by verdict ({STATUS_LEGEND})"},
                     {"type": "statusDynamics", "title": "Verdicts over runs"},
