@@ -192,8 +192,8 @@ def test_allure_results_carry_the_row(sample_reports):
                             {a["name"] for a in res.get("attachments", [])}, res.get("description", ""))
     status, labels, params, atts, desc = got["C8/mlp-digits/budget [primary] " + _statement("C8")]
     assert status == "passed"  # pytest: the verdict matches the baseline
-    assert labels["verdict"] == "refuted" and labels["role"] == "primary" and labels["feature"] == "C8 tunnel_short_dirs"
-    assert labels["epic"] == "Fort & Jastrzebski 2019" and labels["story"] == "primary (headline)"
+    assert labels["verdict"] == "refuted" and labels["role"] == "primary" and labels["feature"] == "C08 tunnel_short_dirs"
+    assert labels["epic"] == "Fort & Jastrzebski 2019" and labels["story"] == "1 primary (headline)"
     # allure-pytest shows a value as its repr; the case parameter (a long repr in the suite) shows the id
     assert params == {"claim_case": "'C8/mlp-digits/budget'", "tier": "'quick'", "configuration": "'mlp-digits'",
                       "nodes": "'budget'", "samples": "'[0, 1]'"}

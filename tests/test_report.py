@@ -245,8 +245,14 @@ def test_allure_title_labels_parameters_and_description():
     labels = dict(allure_meta.row_labels(r, claim))
     assert labels == {"claim": "C4", "verdict": "holds", "role": "control", "configuration": "softmax-digits",
                       "case": "control-line", "baseline": "matches", "section": claim.section,
-                      "epic": "Fort & Jastrzebski 2019", "feature": "C4 linear_path_wall",
-                      "story": "control (must not hold)"}
+                      "epic": "Fort & Jastrzebski 2019", "feature": "C04 linear_path_wall",
+                      "story": "3 controls (must not hold)"}
+    # the tree sorts by name: claims C01 < C02 < C10, roles primary < variants < controls
+    feats = sorted(f"{allure_meta.sortable_id(c.id)} {c.slug}" for c in CLAIMS.values() if c.id.startswith("C"))
+    assert [f.split()[0] for f in feats] == [allure_meta.sortable_id(i) for i in sorted(
+        (c.id for c in CLAIMS.values() if c.id.startswith("C")), key=lambda i: int(i[1:]))]
+    assert sorted(allure_meta.ROLE_STORY.values()) == [allure_meta.ROLE_STORY[r] for r in ("primary", "variant",
+                                                                                           "control")]
     params = dict(allure_meta.row_parameters(by_id(rows, "C8/mlp-digits/budget")))
     assert params == {"tier": "quick", "configuration": "mlp-digits", "nodes": "budget", "samples": "[0, 1]"}
     assert set(allure_meta.row_tags(r)) == {"C4", "quick", "control", "holds", "softmax-digits"}
@@ -397,7 +403,9 @@ def test_categories_sort_each_outcome():
     assert m("skipped", "runs at tiers ('full',), not quick") is None
     rules = allure_meta.allure3_categories()
     assert [r["name"] for r in rules] == [c["name"] for c in allure_meta.CATEGORIES]
-    assert all(r["groupBy"] == [{"label": "feature"}] for r in rules)
+    assert all(r["groupBy"][0] == {"label": "feature"} for r in rules)
+    by_name = {r["name"]: r for r in rules}
+    assert by_name[allure_meta.REFUTED]["groupBy"] == [{"label": "feature"}, {"label": "story"}]
     json.dumps(rules)  # goes into a JSON config
 
 

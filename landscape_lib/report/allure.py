@@ -250,18 +250,26 @@ def _labels(result: dict) -> dict:
     return out
 
 
+TREE_LABELS = ("epic", "feature", "story")
+
+
 def rewrite_result(result: dict, row: dict | None = None) -> dict:
-    """A copy of an allure-pytest result whose status shows its verdict (results without a verdict
-    label, and tests that did not pass, are returned unchanged). ``row``: the case's ledger row, for
-    the message."""
+    """A copy of an allure-pytest result whose status shows its verdict. Results without a verdict label
+    are returned unchanged; a test that did not pass keeps its status and message. ``row``: the case's
+    ledger row, for the message and the tree's labels (epic, feature, story) as this version writes them."""
     labels = _labels(result)
     verdict, role = labels.get("verdict"), labels.get("role", "")
     if not verdict:
         return result
+    out = dict(result)
+    if row is not None:  # the tree's labels as this version writes them (results may come from an older one)
+        tree = {k: v for k, v in row_labels(row) if k in TREE_LABELS}
+        out["labels"] = [dict(lab, value=tree[lab["name"]]) if lab.get("name") in tree else lab
+                         for lab in result.get("labels") or []]
     status = verdict_status(result.get("status", ""), verdict, role)
     if status == result.get("status"):
-        return result
-    out = dict(result, status=status)
+        return out if out["labels"] != result.get("labels") else result
+    out["status"] = status
     msg = verdict_message(row, verdict, role)
     if msg:
         out["statusDetails"] = {**(result.get("statusDetails") or {}), "message": msg}
@@ -389,9 +397,11 @@ def category_id(name: str) -> str:
 
 def allure3_categories() -> list[dict]:
     """The ``categories`` rules for an Allure 3 config (regexes as strings: JSON-safe). Each category's
-    results are grouped by claim (the ``feature`` label), an error's also by message."""
+    results are grouped by claim (the ``feature`` label); refuted and inconclusive ones also by role (primary
+    apart from variants), an error's by message."""
     return [{"id": category_id(c["name"]), "name": c["name"], "matchers": c["matchers"],
-             "groupBy": [{"label": "feature"}], "groupByMessage": bool(c.get("groupByMessage")), "expand": True}
+             "groupBy": [{"label": "feature"}] + ([{"label": "story"}] if c["name"] in (REFUTED, INCONCLUSIVE) else []),
+             "groupByMessage": bool(c.get("groupByMessage")), "expand": True}
             for c in CATEGORIES]
 
 
