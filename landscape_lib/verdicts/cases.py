@@ -254,6 +254,10 @@ def _declare_net() -> list[Case]:
     for m, tuples in TUPLES.items():
         add(_c("C9", f"m{m}-star", "net.m_connector", on="net", params={"m": m},
                definition={"nodes": "budget", "points": "star"}, samples=tuples, primary=True))
+    for m in range(5, 11):  # §4.3 "up to m = 10": one tuple of the 12 optima each, at the GPU tiers
+        add(_c("C9", f"m{m}-star", "net.m_connector", on="net", params={"m": m},
+               definition={"nodes": "budget", "points": "star"}, samples=(tuple(range(m + 1)),), primary=True,
+               tiers=("full", "paper")))
     add(_c("C9", "m2-centroid", "net.m_connector", on="net", params={"m": 2},
            definition={"nodes": "budget", "points": "centroid"}, samples=TUPLES[2]))
     add(_c("C9", "m2-star-loss-matched", "net.m_connector", on="net", params={"m": 2},
