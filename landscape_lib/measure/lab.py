@@ -226,17 +226,18 @@ class Lab:
                            lambda: rx.build_tunnel(prob, ops[i].theta, ops[j].theta, nodes, cfg),
                            f"tunnel {label} {i}-{j} {nodes} refine={refine}", version=TUNNEL_VERSION)
 
-    def neighbour(self, label: str, i: int, seed: int = 0):
-        """A same-basin neighbour of optimum i (``real.neighbour``: moved by 5% of its norm, re-descended
-        to the configuration's target loss), cached."""
+    def neighbour(self, label: str, i: int, seed: int = 0, scale: float | None = None):
+        """A same-basin neighbour of optimum i (``real.neighbour``: moved by ``scale`` -- default 5% --
+        of its norm, re-descended to the configuration's target loss), cached."""
         from ..nets.config import config_hash
         from . import real as rx
 
         cfg = self.config(label)
         opt = self.optima(label)[i]
+        scale = rx.NEIGHBOUR_SCALE if scale is None else scale
         target = cfg.target_loss if cfg.target_loss is not None else opt.train_loss
-        return self.cached("neighbour", (config_hash(cfg), self.spec.k, i, seed, rx.NEIGHBOUR_SCALE),
-                           lambda: rx.neighbour(self.problem(label), opt.theta, target, cfg.lr, seed),
+        return self.cached("neighbour", (config_hash(cfg), self.spec.k, i, seed, scale),
+                           lambda: rx.neighbour(self.problem(label), opt.theta, target, cfg.lr, seed, scale),
                            f"neighbour of optimum {i} of {label}", version=TUNNEL_VERSION)
 
     def neighbour_tunnel(self, label: str, i: int, nodes: str = "budget"):

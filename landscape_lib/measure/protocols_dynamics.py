@@ -433,3 +433,30 @@ def net_swa_cyclic(lab, label, sample):
         out.update({f"{k}_{arm}": v for k, v in _arm(lab, label, sample, win[f"lr_{arm}"]).items()})
     out["ensemble_advantage_gain"] = out["ensemble_advantage_high"] - out["ensemble_advantage_low"]
     return out
+
+
+C16_SAME_BASIN_SCALES = {"low": 0.01, "high": 0.05}  # neighbours moved by 1% / 5% of |theta|, re-descended
+C16_SAME_BASIN_K = 5  # as many "snapshots" as the cyclic phase's cycles
+
+
+@protocol("net.swa_same_basin", plot=_plot_swa)
+def net_swa_same_basin(lab, label, sample):
+    """C16's control: the same measurement (both arms, every metric) on *same-basin* sets instead of
+    cyclic snapshots: K neighbours of optimum ``sample``, each moved by 1% ("low") or 5% ("high") of its
+    norm in a random direction and re-descended to the optimum's loss. It holds if the 5% moves had landed
+    in different wedges (weight average worse, a barrier between them) and the 1% moves had not."""
+    prob, opt = lab.problem(label), lab.optima(label)[sample]
+    d = prob.data
+    X = {"train": d.X_train, "test": d.X_test}
+    out = {"lr_low": C16_SAME_BASIN_SCALES["low"], "lr_high": C16_SAME_BASIN_SCALES["high"]}
+    for arm, scale in C16_SAME_BASIN_SCALES.items():
+        S = torch.stack([prob.theta(lab.neighbour(label, sample, seed=100 + k, scale=scale))
+                         for k in range(C16_SAME_BASIN_K)])
+        from ..nets import averaging as av
+
+        wa = av.weight_average(prob.flat, S)
+        m = swa_metrics(prob.train_losses, lambda T, which: prob.logits(T, X[which]), d.y_train, d.y_test, S,
+                        prob.theta(wa.theta), prob.theta(opt.theta), d.num_classes)
+        out.update({f"{k}_{arm}": v for k, v in m.items()})
+    out["ensemble_advantage_gain"] = out["ensemble_advantage_high"] - out["ensemble_advantage_low"]
+    return out

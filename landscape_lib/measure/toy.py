@@ -476,7 +476,8 @@ def run_experiment(land, name: str, seed: int) -> dict:
 
 
 def compare_verdicts(base: dict, other: dict) -> dict:
-    """Decide each experiment's claim (its registry checks, one sample) on both landscapes; count changes."""
+    """Decide each experiment's claim (its declared checks in verdicts.claims, one sample) on both
+    landscapes; count changes."""
     from ..verdicts.claims import get
     from ..verdicts.decide import decide
 
@@ -493,7 +494,7 @@ def compare_verdicts(base: dict, other: dict) -> dict:
 
 def rotation_verdicts(D: int, n: int, seed: int, other=None) -> dict:
     """Decide the toy claims on the axis-aligned landscape and on ``other`` (default: the same D, n
-    randomly rotated) and count the verdicts that differ. Each sub-claim uses its registry rule."""
+    randomly rotated) and count the verdicts that differ. Each sub-claim uses its declared rule (verdicts.claims)."""
     base = WedgeLandscape(D, n)
     other = other or WedgeLandscape(D, n, rotation="random", seed=1000 + seed)
     return compare_verdicts({k: run_experiment(base, k, seed) for k in C17_EXPERIMENTS},
