@@ -6,9 +6,9 @@ from fixtures.verdicts import declared
 from landscape_lib.verdicts import baselines
 
 
-def test_case(claim_case, claim_check):
+def test_case(claim_case, check_claim_case):
     case, label = claim_case
-    claim_check(case, label)
+    check_claim_case(case, label)
 
 
 def test_baselines_match_declared_cases(pytestconfig):
