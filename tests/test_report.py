@@ -221,6 +221,17 @@ def test_claims_html_variants_and_controls_counts_come_from_the_ledger():
     assert f'{c8["variants"]["agree"]} of {c8["variants"]["total"]} agree' in html
 
 
+def test_claims_html_headline_shows_why_a_primary_decided_nothing():
+    led = synthetic_ledger()
+    r = by_id(led["rows"], "C11/toy/D1000")
+    r.update(decided=[], reason="not measurable: only 8 inputs disagree; only 5 inputs disagree")
+    html = claims_html.render(led)
+    head = html[html.index('id="headline"'):]
+    c11 = head[head.index('data-claim="C11"'):head.index("</tr>", head.index('data-claim="C11"'))]
+    assert "not measurable: only 8 inputs disagree (+1 more)" in c11
+    assert 'class="meas"' in c11  # the measured column wraps: the table fits the page
+
+
 def test_claims_html_without_claims_json_lists_every_claim_unmeasured(tmp_path):
     html = claims_html.write(tmp_path).read_text()
     assert "run `make verify`" in html

@@ -47,7 +47,9 @@ table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
 th,td{border:1px solid #d0d7de;padding:5px 7px;vertical-align:top;text-align:left}
 th{background:#f0f3f6}
 #headline th{position:sticky;top:0;z-index:1}
-#headline td.stmt{max-width:420px}
+#headline td.stmt{min-width:190px;max-width:360px}
+#headline td.meas{max-width:460px;font-size:12.5px}#headline td.meas .conf{white-space:normal}
+#headline td.ctl{min-width:150px;max-width:280px}#headline td.var{white-space:nowrap}
 #headline tr.not-measured td{color:#6e7781;font-size:12px;padding-top:3px;padding-bottom:3px}
 .pill{display:inline-block;padding:1px 9px;border-radius:10px;font-weight:600;font-size:12px;white-space:nowrap}
 .pill.big{font-size:13px;padding:2px 11px}
@@ -128,12 +130,18 @@ def _anchor(row_id: str) -> str:
     return "case-" + "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in row_id)
 
 
+def _short_reason(r: dict) -> str:
+    """A row's reason, its first part (a reason may repeat per sample); the full reason is on the case."""
+    parts = list(dict.fromkeys(p.strip() for p in str(r.get("reason") or "").split(";") if p.strip()))
+    return parts[0] + (f" (+{len(parts) - 1} more)" if len(parts) > 1 else "") if parts else ""
+
+
 def _interval(c: dict, prim: list[dict]) -> str:
     """Each primary case's decided values with their intervals (``metric=value [lo, hi]``)."""
     parts = []
     confs = {r["configuration"] for r in prim}
     for r in prim:
-        txt = tables.measured_text(r)
+        txt = tables.measured_text(r) or _short_reason(r)
         if txt:
             name = (r["configuration"] if len(confs) == len(prim) else r["case"] if len(confs) == 1
                     else f'{r["configuration"]}/{r["case"]}')
@@ -238,8 +246,8 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
         out.append(
             f'<tr data-claim="{escape(cid)}" data-verdict="{escape(verdict)}"><td>{a(cid, "<b>" + escape(cid) + "</b>")}'
             f"</td><td class=\"stmt\">{escape(statement)}</td>"
-            f"<td>{pill(verdict, big=True)}{_note(c)}</td><td>{per}</td><td>{_interval(c, prim)}</td>"
-            f"<td>{variants}</td><td>{_controls_cell(c, links=links)}</td></tr>")
+            f"<td>{pill(verdict, big=True)}{_note(c)}</td><td>{per}</td><td class=\"meas\">{_interval(c, prim)}</td>"
+            f"<td class=\"var\">{variants}</td><td class=\"ctl\">{_controls_cell(c, links=links)}</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
