@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_tunnel.py
 	$(BIN)/python benchmarks/bench_probes.py
+	$(BIN)/python benchmarks/bench_losses.py
 	$(BIN)/python -m pip install -q --no-deps pyhessian curvlinops-for-pytorch hessian-eigenthings backpack-for-pytorch einconv einops linear_operator opt-einsum unfoldNd
 	$(BIN)/python benchmarks/bench_curvature.py
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 pytest.register_assert_rewrite("fixtures")
-from fixtures.verdicts import CONTEXT, baseline_report  # noqa: E402
+from fixtures.verdicts import CONTEXT, baseline_report, store_durations  # noqa: E402
 from landscape_lib.verdicts.claims import check_tier
 from landscape_lib.report import allure as allure_meta
 from landscape_lib.report import ledger
@@ -84,6 +84,8 @@ def pytest_configure(config):
     CONTEXT.device = resolve_device(config.getoption("--device"))
     CONTEXT.reports = Path(config.getoption("--reports-dir"))
     _set_threads(config)
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1  # deal one item at a time: cases run longest first (fixtures/verdicts.py)
     if _is_controller(config):
         ledger.reset(CONTEXT.reports)
         allure_meta.reset_environment(CONTEXT.reports)
@@ -129,6 +131,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     session.config._landscape_ledger = ledger.merge(CONTEXT.reports, _header(session.config))
     session.config._landscape_baselines = baseline_report(session.config, rows)
+    store_durations(session.config, rows)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

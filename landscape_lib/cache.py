@@ -44,7 +44,7 @@ from typing import Callable, NamedTuple, TypeVar
 
 from filelock import FileLock, Timeout
 
-__all__ = ["Cache", "CacheCorruptionWarning", "CacheStats", "EntryInfo", "default_root", "key_for",
+__all__ = ["Cache", "CacheBusy", "CacheCorruptionWarning", "CacheStats", "EntryInfo", "default_root", "key_for",
            "ENV_VAR", "DEFAULT_DIR"]
 
 T = TypeVar("T")
@@ -58,6 +58,17 @@ _KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _MAX_KEY = 200
 _SUFFIX = ".entry"
 _HASH_CHARS = 32
+
+
+class CacheBusy(Exception):
+    """``get_or_build(..., wait=False)`` found the key being built by another process right now.
+
+    Nothing was built or written; the caller may do other work and ask again (``key`` says which).
+    """
+
+    def __init__(self, key: str, describe: str = ""):
+        super().__init__(f"cache entry {key!r}{f' ({describe})' if describe else ''} is being built by another process")
+        self.key = key
 
 
 class CacheCorruptionWarning(UserWarning):
@@ -83,7 +94,8 @@ class CacheStats:
 class EntryInfo(NamedTuple):
     """One entry as listed by :meth:`Cache.entries` (from its header; the payload is not verified).
 
-    ``describe`` and ``written_at`` are None when the header cannot be read.
+    ``describe`` and ``written_at`` are None when the header cannot be read; ``build_s`` (seconds the
+    build took) also for entries written before it was recorded.
     """
 
     key: str
@@ -91,6 +103,7 @@ class EntryInfo(NamedTuple):
     size: int
     describe: str | None
     written_at: float | None
+    build_s: float | None = None
 
 
 class _Corrupt(Exception):
@@ -202,7 +215,7 @@ class Cache:
         return self.root / (_check_key(key) + ".lock")
 
     def get_or_build(self, key: str, build: Callable[[], T], *, retrain: bool = False, describe: str = "",
-                     built_after: float | None = None) -> tuple[T, bool]:
+                     built_after: float | None = None, wait: bool = True) -> tuple[T, bool]:
         """The value of ``key``, loaded from disk or built by ``build()`` and stored: ``(value, hit)``.
 
         Check, lock, check again, build, write, unlock: concurrent callers with one key build it
@@ -212,7 +225,10 @@ class Cache:
         worker the session's start time to retrain each key once per session. A corrupt entry
         gives a :class:`CacheCorruptionWarning` and is rebuilt. If ``build`` raises, nothing is
         written, the lock is released and the exception propagates. ``describe`` is a readable
-        label stored with the entry and used in warnings.
+        label stored with the entry and used in warnings. ``wait=False``: if another process holds
+        the key's lock (is building it), raise :class:`CacheBusy` at once instead of waiting, so the
+        caller can build something else first (two xdist workers then share a list of entries
+        instead of queueing behind one another).
         """
         path = self.path(key)
         if not callable(build):
@@ -236,7 +252,7 @@ class Cache:
 
         self.root.mkdir(parents=True, exist_ok=True)
         try:
-            with FileLock(str(self.lock_path(key)), timeout=self.lock_timeout):
+            with FileLock(str(self.lock_path(key)), timeout=self.lock_timeout if wait else 0):
                 corrupt, fresh = None, False
                 try:
                     fresh = stale_ns < 0 or self._read_meta(path).get("written_ns", -1) >= stale_ns
@@ -254,13 +270,16 @@ class Cache:
                     warnings.warn(CacheCorruptionWarning(
                         f"cache entry {key!r}{label} at {path} is corrupt: {corrupt}; rebuilding it"), stacklevel=2)
                 self._remove_temporaries(key)
+                t0 = time.perf_counter()
                 value = build()
-                self._write(path, key, value, describe)
+                self._write(path, key, value, describe, build_s=time.perf_counter() - t0)
                 self.stats.builds += 1
                 if corrupt is not None:
                     self.stats.corrupt_rebuilt += 1
                 return value, False
         except Timeout:
+            if not wait:
+                raise CacheBusy(key, describe) from None
             raise TimeoutError(f"waited {self.lock_timeout} s for the lock {self.lock_path(key)} of cache entry "
                                f"{key!r}; another process is still building it") from None
 
@@ -280,9 +299,10 @@ class Cache:
             try:
                 meta = self._read_meta(p)
                 describe, written = str(meta.get("describe", "")), meta.get("written_ns", 0) / 1e9
+                build_s = meta.get("build_s")
             except (OSError, _Corrupt):
-                describe, written = None, None
-            out.append(EntryInfo(key, p, size, describe, written))
+                describe, written, build_s = None, None, None
+            out.append(EntryInfo(key, p, size, describe, written, build_s))
         return out
 
     def clear(self) -> int:
@@ -319,14 +339,15 @@ class Cache:
             except FileNotFoundError:
                 pass
 
-    def _write(self, path: Path, key: str, value, describe: str) -> None:
+    def _write(self, path: Path, key: str, value, describe: str, build_s: float | None = None) -> None:
         import torch
 
         buf = io.BytesIO()
         torch.save(value, buf)
         payload = buf.getbuffer()
         meta = json.dumps({"key": key, "describe": describe, "written_ns": time.time_ns(),
-                           "payload_bytes": len(payload), "torch": torch.__version__},
+                           "payload_bytes": len(payload), "torch": torch.__version__,
+                           "build_s": None if build_s is None else round(build_s, 3)},
                           sort_keys=True).encode("utf-8")
         head = struct.pack(">I", len(meta)) + meta
         digest = hashlib.sha256(head)

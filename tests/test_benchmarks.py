@@ -21,3 +21,7 @@ def test_bench_toy_quick_agrees_with_full_sort():
 def test_bench_tunnel_quick_batched_equals_sequential():
     rows = _load("bench_tunnel").main(["--quick"])
     assert rows[0]["max_rel_diff"] < 1e-9
+
+
+def test_bench_losses_quick_runs_and_paths_agree():
+    assert _load("bench_losses").main(["--quick"]) == 0  # asserts the old and new paths agree inside

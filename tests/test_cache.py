@@ -525,3 +525,38 @@ def test_built_after_rebuilds_only_entries_written_before_it(tmp_path):
     assert c.get_or_build("old", build, built_after=session_start)[1] is True
     assert c.get_or_build("new", build, built_after=session_start)[1] is True
     assert build.calls == 3
+
+
+def test_wait_false_raises_cache_busy_while_another_holder_builds(tmp_path):
+    from landscape_lib.cache import CacheBusy
+
+    c = Cache(tmp_path)
+    build = Counter()
+    with FileLock(str(c.lock_path("k")), timeout=0):
+        with pytest.raises(CacheBusy, match="'k' \\(the thing\\) is being built") as e:
+            c.get_or_build("k", build, describe="the thing", wait=False)
+    assert e.value.key == "k" and build.calls == 0 and c.entries() == []
+    assert c.get_or_build("k", build, wait=False)[1] is False and build.calls == 1
+    with FileLock(str(c.lock_path("k")), timeout=0):  # a written entry is served without the lock
+        assert c.get_or_build("k", build, wait=False)[1] is True
+
+
+def test_a_busy_inner_entry_gives_up_the_outer_build_and_writes_nothing(tmp_path):
+    from landscape_lib.cache import CacheBusy
+
+    c = Cache(tmp_path)
+    with FileLock(str(c.lock_path("inner")), timeout=0):
+        with pytest.raises(CacheBusy, match="inner"):
+            c.get_or_build("outer", lambda: c.get_or_build("inner", Counter(), wait=False)[0], wait=False)
+    assert c.entries() == []
+    value, hit = c.get_or_build("outer", lambda: c.get_or_build("inner", Counter(), wait=False)[0])
+    assert not hit and [e.key for e in c.entries()] == ["inner", "outer"]
+
+
+def test_entries_record_how_long_the_build_took(tmp_path):
+    import time as _time
+
+    c = Cache(tmp_path)
+    c.get_or_build("k", lambda: _time.sleep(0.05) or 1)
+    [e] = c.entries()
+    assert e.build_s is not None and e.build_s >= 0.05

@@ -148,3 +148,28 @@ def test_tier_spec_and_bad_input():
     assert list(tier_spec_for("quick", model="my.pkg:net").configs) == ["my.pkg.net-digits"]
     with pytest.raises(ValueError, match="tier must be one of"):
         tier_spec_for("huge")
+
+
+def test_claim_cases_are_dealt_longest_first_by_their_recorded_durations(tmp_path, monkeypatch):
+    """claims/durations.json orders claim cases longest first (unknown ones after, in declared order);
+    other items keep their order after them; --store-durations merges a run's seconds into the file."""
+    from types import SimpleNamespace as NS
+
+    import fixtures.verdicts as fv
+
+    path = tmp_path / "durations.json"
+    monkeypatch.setattr(fv, "DURATIONS", path)
+    path.write_text('{"quick": {"C8:mlp-digits:budget": 60.0, "C4:toy:line-D100": 1.0}}')
+    case = lambda i: NS(fixturenames=("claim_case",), callspec=NS(id=i))  # noqa: E731
+    other = NS(fixturenames=("tmp_path",))
+    a, b, c, d = case("C4:toy:line-D100"), case("C2:toy:new"), case("C8:mlp-digits:budget"), case("C1:toy:x")
+    items = [other, a, b, c, d]
+    cfg = NS(getoption=lambda name: {"--tier": "quick", "--store-durations": True}[name])
+    fv.pytest_collection_modifyitems(None, cfg, items)
+    assert items == [c, a, b, d, other]
+    fv.store_durations(cfg, [{"claim": "C2", "configuration": "toy", "case": "new", "seconds": 3.04}])
+    assert fv._durations()["quick"] == {"C2:toy:new": 3.0, "C4:toy:line-D100": 1.0, "C8:mlp-digits:budget": 60.0}
+    path.write_text("not json")
+    items = [other, a, c]
+    fv.pytest_collection_modifyitems(None, cfg, items)
+    assert items == [other, a, c]  # no durations: collection order

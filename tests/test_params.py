@@ -164,3 +164,43 @@ def test_to_module_roundtrip(tiny):
     mod = f.to_module(th)
     with torch.no_grad():
         assert torch.allclose(mod(X), f.logits(th, X), atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(7, 3), (2, 5, 10), (3, 2, 4, 6)])
+def test_cross_entropy_is_torchs_at_any_batch_shape(shape):
+    from landscape_lib.nets.params import cross_entropy
+
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(shape, dtype=torch.float64, generator=g) * 30  # large logits: logsumexp must stay stable
+    y = torch.randint(0, shape[-1], shape[:-1], generator=g)
+    ref = F.cross_entropy(z.reshape(-1, shape[-1]), y.reshape(-1), reduction="none").view(shape[:-1]).mean(-1)
+    assert torch.allclose(cross_entropy(z, y), ref, rtol=1e-13, atol=1e-13)
+    v = torch.randn(shape, dtype=torch.float64, generator=g)
+    f = lambda t: cross_entropy(t, y).sum()  # noqa: E731
+    g_ref = lambda t: F.cross_entropy(t.reshape(-1, shape[-1]), y.reshape(-1), reduction="none").view(  # noqa: E731
+        shape[:-1]).mean(-1).sum()
+    assert torch.allclose(jvp(grad(f), (z,), (v,))[1], jvp(grad(g_ref), (z,), (v,))[1], atol=1e-12)
+
+
+def test_softmax_regression_batched_fast_path_equals_vmap():
+    """The one-product path for SoftmaxRegression gives vmap's logits, losses and gradients (shared and
+    per-member inputs); other models, and subclasses, keep vmap."""
+    torch.manual_seed(0)
+    m = build_model("softmax", (1, 3, 3), 4)
+    f = FlatModel(m, dtype=torch.float64)
+    slow = FlatModel(m, dtype=torch.float64)
+    slow._affine = None
+    assert f.batched_fast and not slow.batched_fast
+    assert not FlatModel(build_model("mlp", (1, 3, 3), 4, hidden=(5,))).batched_fast
+    th = (f.theta0() + 0.1 * torch.randn(5, f.D, dtype=torch.float64)).requires_grad_(True)
+    X = torch.randn(7, 1, 3, 3, dtype=torch.float64)
+    Xk = torch.randn(5, 7, 1, 3, 3, dtype=torch.float64)
+    y, yk = torch.randint(0, 4, (7,)), torch.randint(0, 4, (5, 7))
+    assert torch.allclose(f.batched_logits(th, X), slow.batched_logits(th, X), atol=1e-13)
+    assert torch.allclose(f.batched_logits(th, Xk, per_member=True), slow.batched_logits(th, Xk, per_member=True),
+                          atol=1e-13)
+    g1 = torch.autograd.grad(f.batched_loss(th, X, y).sum(), th)[0]
+    g2 = torch.autograd.grad(slow.batched_loss(th, X, y).sum(), th)[0]
+    assert torch.allclose(g1, g2, atol=1e-13)
+    assert torch.allclose(f.batched_loss(th, Xk, yk, per_member=True), slow.batched_loss(th, Xk, yk, per_member=True),
+                          atol=1e-13)

@@ -107,6 +107,12 @@ def test_tunnel_stays_on_its_hyperplanes_and_refines():
         cn.TunnelConfig(k=1)
     with pytest.raises(ValueError, match="A and B must differ"):
         cn.tunnel(land.loss, A, A)
+    base = cn.tunnel(land.loss, A, B, cn.TunnelConfig(k=4, steps=200, lr=1e-2))
+    again = cn.refine(land.loss, base, A, B, 2, cn.TunnelConfig(k=4, steps=200, lr=1e-2))
+    assert torch.equal(again.nodes, path.nodes) and torch.equal(again.loss, path.loss)
+    assert again.history == path.history and again.drift == path.drift
+    with pytest.raises(ValueError, match="rounds must be"):
+        cn.refine(land.loss, base, A, B, -1)
 
 
 def test_m_connector_stays_orthogonal_to_the_simplex():

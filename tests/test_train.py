@@ -55,7 +55,10 @@ def _same(a: Optimum, b: Optimum, atol=1e-8):
     dict(optimizer="adam", lr=1e-2, schedule="cyclic", cycle_steps=40, lr_min=1e-4, batch_norm=True),
     dict(model="simple_cnn", optimizer="sgd", lr=0.05, batch_size=50, schedule="cyclic", cycle_steps=20,
          cycle_shape="triangular"),
-], ids=["adam-full", "sgd-minibatch-l2", "adam-cyclic-bn", "cnn-sgd-triangular"])
+    dict(model="softmax", optimizer="adam", lr=1e-2),
+    dict(model="softmax", optimizer="sgd", lr=0.1, batch_size=64, l2=1e-3),
+], ids=["adam-full", "sgd-minibatch-l2", "adam-cyclic-bn", "cnn-sgd-triangular", "softmax-adam-full",
+        "softmax-sgd-minibatch-l2"])
 def test_batched_equals_sequential(small, opts):
     steps = 30 if opts.get("model") == "simple_cnn" else 120
     cfg = TrainConfig(dtype="float64", max_steps=steps, target_loss=None, log_every=10, hidden=(16,), **opts)

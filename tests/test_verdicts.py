@@ -204,3 +204,39 @@ def test_a_given_interval_decides_and_a_missing_one_is_an_error():
     assert dc.decide([GT0], [{"x": 0.5, "x_ci": [0.2, 0.8]}], given).verdict == "holds"
     assert dc.decide([GT0], [{"x": 0.5, "x_ci": [-0.2, 0.8]}], given).verdict == "inconclusive"
     assert dc.decide([GT0], [{"x": 0.5}], given).verdict == "error"
+
+
+def test_measure_puts_off_a_sample_another_worker_is_building(tmp_path):
+    """Busy-last: with sample 0's entry locked elsewhere, samples 1 and 2 are measured first, then 0
+    (waited for); the result keeps the declared order."""
+    import threading
+
+    from filelock import FileLock
+
+    from landscape_lib.cache import Cache, key_for
+    from landscape_lib.measure.lab import MEASURE_VERSION, Lab, tier_spec_for
+    from landscape_lib.measure.protocols import PROTOCOLS, protocol
+    from landscape_lib.verdicts.run import measure
+
+    order = []
+    protocol("test.order")(lambda lab, label, sample: order.append(sample) or {"x": float(sample)})
+    try:
+        lab = Lab(tier_spec_for("quick"), Cache(tmp_path))
+        case = cases.Case("C1", "order", "test.order", samples=(0, 1, 2))
+        key = key_for("test.order", "toy", None, {}, 0, version=MEASURE_VERSION, prefix="sample")
+        held, done = threading.Event(), threading.Event()
+
+        def hold():
+            with FileLock(str(lab.cache.lock_path(key)), timeout=0):
+                held.set()
+                done.wait(0.5)
+
+        t = threading.Thread(target=hold)
+        t.start()
+        held.wait(10)
+        got = measure(lab, case, "toy")
+        t.join()
+    finally:
+        PROTOCOLS.pop("test.order", None)
+    assert order == [1, 2, 0]
+    assert [m["x"] for m in got] == [0.0, 1.0, 2.0]

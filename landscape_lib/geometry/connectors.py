@@ -144,19 +144,31 @@ def optimize_constrained(loss_fn: LossFn, X0: torch.Tensor, U: torch.Tensor, ste
 
 
 def tunnel(loss_fn: LossFn, A: torch.Tensor, B: torch.Tensor, cfg: TunnelConfig = TunnelConfig()) -> Path:
-    """The paper's hyperplane tunnel between A and B (see module docstring)."""
+    """The paper's hyperplane tunnel between A and B (see module docstring); ``cfg.refine`` rounds of
+    refinement on top (``refine``)."""
     _check_pair(A, B)
     u = (B - A) / (B - A).norm()
-    U = u.unsqueeze(0)
     t = torch.linspace(0, 1, cfg.k + 1, dtype=A.dtype, device=A.device)
-    X0 = linear_path(A, B, t[1:-1])
-    X = optimize_constrained(loss_fn, X0, U, cfg.steps, cfg.lr, cfg.target)
+    X = optimize_constrained(loss_fn, linear_path(A, B, t[1:-1]), u.unsqueeze(0), cfg.steps, cfg.lr, cfg.target)
     nodes = torch.cat([A.unsqueeze(0), X, B.unsqueeze(0)])
-    node_t = t
-    history = {"max_loss_before_refine": None}
-    T, L = evaluate_path(loss_fn, nodes, node_t, cfg.per_piece)
-    history["max_loss_before_refine"] = float(L.max())
-    for _ in range(cfg.refine):
+    T, L = evaluate_path(loss_fn, nodes, t, cfg.per_piece)
+    history = {"max_loss_before_refine": float(L.max()), "max_loss_after_refine": float(L.max())}
+    path = Path(nodes.detach(), t, T, L, _drift(nodes, t, A, B, u), history)
+    return refine(loss_fn, path, A, B, cfg.refine, cfg) if cfg.refine else path
+
+
+def refine(loss_fn: LossFn, path: Path, A: torch.Tensor, B: torch.Tensor, rounds: int,
+           cfg: TunnelConfig = TunnelConfig()) -> Path:
+    """``rounds`` of adaptive refinement of a tunnel A -> B: each inserts a node in the piece with the
+    highest loss, started at the midpoint of its two neighbours (on its own normal hyperplane), and
+    optimizes it as the tunnel's nodes were (``cfg``: steps, lr, target, per_piece). Refining the
+    cached §4.2 tunnel gives exactly ``tunnel(..., refine=rounds)`` without re-optimizing its nodes."""
+    if rounds < 0:
+        raise ValueError(f"rounds must be >= 0, got {rounds!r}")
+    u = (B - A) / (B - A).norm()
+    U = u.unsqueeze(0)
+    nodes, node_t, T, L = path.nodes, path.node_t, path.t, path.loss
+    for _ in range(rounds):
         piece = int(torch.bucketize(T[int(L.argmax())], node_t, right=True).clamp(1, len(node_t) - 1)) - 1
         mid = 0.5 * (nodes[piece] + nodes[piece + 1])
         new = optimize_constrained(loss_fn, mid.unsqueeze(0), U, cfg.steps, cfg.lr, cfg.target)
@@ -164,9 +176,12 @@ def tunnel(loss_fn: LossFn, A: torch.Tensor, B: torch.Tensor, cfg: TunnelConfig 
         node_t = torch.cat([node_t[: piece + 1], 0.5 * (node_t[piece:piece + 1] + node_t[piece + 1:piece + 2]),
                             node_t[piece + 1:]])
         T, L = evaluate_path(loss_fn, nodes, node_t, cfg.per_piece)
-    drift = float(((nodes - linear_path(A, B, node_t)) @ u).abs().max())
-    history["max_loss_after_refine"] = float(L.max())
-    return Path(nodes.detach(), node_t, T, L, drift, history)
+    history = {**path.history, "max_loss_after_refine": float(L.max())}
+    return Path(nodes.detach(), node_t, T, L, _drift(nodes, node_t, A, B, u), history)
+
+
+def _drift(nodes, node_t, A, B, u) -> float:
+    return float(((nodes - linear_path(A, B, node_t)) @ u).abs().max())
 
 
 def straight(loss_fn: LossFn, A: torch.Tensor, B: torch.Tensor, k: int = 10, per_piece: int = 8) -> Path:

@@ -14,6 +14,7 @@ number, and an unchanged one never recomputes it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -133,19 +134,30 @@ class Lab:
     download: bool = False
     rebuild_after: float | None = None
     _memo: dict = field(default_factory=dict, repr=False)
+    _no_wait: int = field(default=0, repr=False)
 
     @classmethod
     def open(cls, tier: str = "quick", device: str = "cpu", cache_dir=None, **spec_opts) -> "Lab":
         return cls(tier_spec_for(tier, device=device, **spec_opts), Cache(cache_dir or default_root()))
 
     # -- the cache -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def without_waiting(self):
+        """Inside, ``cached`` raises ``cache.CacheBusy`` instead of waiting for an entry that another
+        process is building (at any depth: a sample whose tunnel is busy is given up, nothing written)."""
+        self._no_wait += 1
+        try:
+            yield self
+        finally:
+            self._no_wait -= 1
+
     def cached(self, kind: str, parts: tuple, build: Callable[[], Any], describe: str = "",
                version: str = MEASURE_VERSION) -> Any:
         """``build()`` once per key across processes and runs; memoized in this process too."""
         key = key_for(*parts, version=version, prefix=kind)
         if key not in self._memo:
             value, _ = self.cache.get_or_build(key, build, describe=describe or kind, retrain=False,
-                                               built_after=self.rebuild_after)
+                                               built_after=self.rebuild_after, wait=not self._no_wait)
             self._memo[key] = value
         return self._memo[key]
 
@@ -222,8 +234,12 @@ class Lab:
         ops = self.optima(label)
         prob = self.problem(label)
         cfg = rx.PathConfig(refine=refine)
-        return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, i, j, nodes, cfg),
-                           lambda: rx.build_tunnel(prob, ops[i].theta, ops[j].theta, nodes, cfg),
+
+        def build():
+            base = self.tunnel(label, i, j, nodes) if refine else None
+            return rx.build_tunnel(prob, ops[i].theta, ops[j].theta, nodes, cfg, base=base)
+
+        return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, i, j, nodes, cfg), build,
                            f"tunnel {label} {i}-{j} {nodes} refine={refine}", version=TUNNEL_VERSION)
 
     def neighbour(self, label: str, i: int, seed: int = 0, scale: float | None = None):

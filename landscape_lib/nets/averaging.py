@@ -39,7 +39,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, update_bn
 
 from .config import Optimum, TrainingDiverged
-from .params import FlatModel
+from .params import FlatModel, cross_entropy
 
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 _DROPOUT = (nn.modules.dropout._DropoutNd,)
@@ -245,7 +245,7 @@ def cyclic_snapshots(flat: FlatModel, theta_start: torch.Tensor, X: torch.Tensor
     with torch.no_grad():
         logits = flat.batched_logits(S, Xd)
         K, N, C = logits.shape
-        loss = F.cross_entropy(logits.reshape(K * N, C), yd.repeat(K), reduction="none").view(K, N).mean(1)
+        loss = cross_entropy(logits, yd.expand(K, N))
         acc = (logits.argmax(-1) == yd).double().mean(1)
     bad = (~torch.isfinite(loss)).nonzero()
     if len(bad):

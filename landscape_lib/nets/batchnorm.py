@@ -30,11 +30,10 @@ import math
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import vmap
 
-from .params import FlatModel
+from .params import FlatModel, cross_entropy
 
 DEFINITIONS = ("frozen", "recomputed", "interpolated", "batch")
 PRIMARY = "recomputed"  # the Asymmetric Valleys authors' definition
@@ -228,7 +227,7 @@ def bn_losses(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, y: torch.T
     if not isinstance(y, torch.Tensor) or y.shape != (N,):
         raise ValueError(f"y must be a ({N},) tensor of labels, got {getattr(y, 'shape', y)!r}")
     y = y.to(logits.device)
-    return F.cross_entropy(logits.reshape(K * N, C), y.repeat(K), reduction="none").view(K, N).mean(1)
+    return cross_entropy(logits, y.expand(K, N))
 
 
 def bn_loss_fn(flat: FlatModel, X: torch.Tensor, y: torch.Tensor, definition: str,

@@ -28,7 +28,6 @@ import contextlib
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vmap
 
@@ -51,6 +50,30 @@ def _seeded(seed, device):
     with torch.random.fork_rng(devices=[device] if torch.device(device).type == "cuda" else []):
         torch.manual_seed(int(seed))
         yield
+
+
+def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the samples: logits (..., N, C), integer labels y (..., N) -> (...),
+
+        CE = (1/N) sum_i [logsumexp_c z_ic - z_i,y_i].
+
+    The same number as ``F.cross_entropy`` (up to rounding), written with logsumexp and gather: on a
+    CPU, with few classes, ``log_softmax`` over a 10-wide last dimension costs ~3x this
+    (benchmarks/bench_train.py), and every loss in the library is this one. Composes with torch.func
+    (grad, jvp, vmap)."""
+    picked = logits.gather(-1, y.unsqueeze(-1)).squeeze(-1)
+    return (logits.logsumexp(-1) - picked).mean(-1)
+
+
+def _affine_layout(module: nn.Module):
+    """(C, d) if ``module`` is exactly the library's SoftmaxRegression (logits = linear(flatten(x)),
+    parameters weight (C, d) then bias (C,)), else None. Subclasses may override forward: not matched."""
+    from .models import SoftmaxRegression
+
+    if type(module) is not SoftmaxRegression:
+        return None
+    C, d = module.linear.weight.shape
+    return int(C), int(d)
 
 
 class FlatModel:
@@ -81,6 +104,7 @@ class FlatModel:
         for p in m.parameters():
             p.requires_grad_(False)
         self.module = m
+        self._affine = _affine_layout(m)
         self._batch_stat = copy.deepcopy(m)
         _strip_running_stats(self._batch_stat)
         self._batch_stat_train = copy.deepcopy(self._batch_stat).train()
@@ -124,7 +148,7 @@ class FlatModel:
     def loss(self, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor, train: bool = False,
              seed=None) -> torch.Tensor:
         """Mean cross-entropy (1/N) sum_i -log softmax(logits(theta, x_i))[y_i], a 0-d tensor."""
-        return F.cross_entropy(self.logits(theta, X, train=train, seed=seed), y)
+        return cross_entropy(self.logits(theta, X, train=train, seed=seed), y)
 
     @torch.no_grad()
     def accuracy(self, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> float:
@@ -171,6 +195,8 @@ class FlatModel:
         """
         if thetas.ndim != 2 or thetas.shape[1] != self.D:
             raise ValueError(f"thetas must have shape (K, D) with D = {self.D}, got {tuple(thetas.shape)}")
+        if self._affine is not None:
+            return self._affine_logits(thetas, self._cast(thetas, X), per_member)
         dropout = train and self.has_dropout
         f = lambda th, x: self.logits(th, x, train=train)  # noqa: E731
         ctx = _seeded(seed, X.device) if dropout and seed is not None else contextlib.nullcontext()
@@ -178,10 +204,25 @@ class FlatModel:
             return vmap(f, in_dims=(0, 0 if per_member else None), randomness="different" if dropout else "error",
                         chunk_size=chunk_size)(thetas, X)
 
+    @property
+    def batched_fast(self) -> bool:
+        """True when ``batched_logits`` computes K members as one matrix product instead of a vmap
+        (a SoftmaxRegression: logits = flatten(x) W^T + b)."""
+        return self._affine is not None
+
+    def _affine_logits(self, thetas: torch.Tensor, X: torch.Tensor, per_member: bool) -> torch.Tensor:
+        """flatten(X) W_k^T + b_k for every member k: one (N, d) x (d, K C) product for shared X (vmap
+        over ``F.linear`` with a shared input costs ~2x, benchmarks/bench_train.py), one bmm per-member."""
+        C, d = self._affine
+        K = thetas.shape[0]
+        W, b = thetas[:, :C * d].reshape(K, C, d), thetas[:, C * d:].unsqueeze(1)
+        if per_member:
+            return torch.baddbmm(b, X.flatten(2), W.transpose(1, 2))
+        return (X.flatten(1) @ W.reshape(K * C, d).T).view(-1, K, C).transpose(0, 1) + b
+
     def batched_loss(self, thetas: torch.Tensor, X: torch.Tensor, y: torch.Tensor, train: bool = False, seed=None,
                      per_member: bool = False, chunk_size: int | None = None) -> torch.Tensor:
         """Mean cross-entropy of each of K parameter vectors, shape (K,); y is (N,) or (K, N) if per_member."""
         logits = self.batched_logits(thetas, X, train=train, seed=seed, per_member=per_member, chunk_size=chunk_size)
-        K, N, C = logits.shape
-        y = y.expand(K, N) if not per_member else y
-        return F.cross_entropy(logits.reshape(K * N, C), y.reshape(K * N), reduction="none").view(K, N).mean(1)
+        K, N, _ = logits.shape
+        return cross_entropy(logits, y.expand(K, N) if not per_member else y)

@@ -39,14 +39,13 @@ import time
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch.func import grad, vmap
 
 from .config import (TRAIN_CODE_VERSION, Optimum, TargetNotReached, TrainConfig, TrainingDiverged, _is_int,
                      config_hash, lr_at, require_reached)
 from .data import Dataset, load_dataset
 from .models import build_model
-from .params import FlatModel
+from .params import FlatModel, cross_entropy
 
 __all__ = ["dataset_for", "init_model", "train", "train_many",
            # re-exported from .config for convenience
@@ -164,7 +163,7 @@ def _finish(cfg, flat, ds, seed, theta, theta_init, steps, reached, hist, snaps,
             logits = flat.eval_logits(theta, ds.X_test, flat.bn_stats(theta, ds.X_train))
         else:
             logits = flat.logits(theta, ds.X_test)
-        te_loss = F.cross_entropy(logits, ds.y_test).item()
+        te_loss = cross_entropy(logits, ds.y_test).item()
         te_acc = (logits.argmax(-1) == ds.y_test).double().mean().item()
     return Optimum(cfg=dataclasses.replace(cfg, seed=seed), seed=seed, theta=theta.detach().cpu().clone(),
                    theta_init=theta_init.detach().cpu().clone(), train_loss=tr_loss, train_acc=tr_acc,
@@ -289,7 +288,13 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
 
     if not isinstance(vectorize, bool):
         raise ValueError(f"vectorize must be True or False, got {vectorize!r}")
-    if vectorize:
+    if vectorize and flat.batched_fast and not use_dropout:
+        def grad_fn(th, xb, yb):
+            th = th.detach().requires_grad_(True)
+            ce = flat.batched_loss(th, xb, yb, per_member=not full_batch)
+            obj = ce + 0.5 * cfg.l2 * th.pow(2).sum(1) if cfg.l2 else ce
+            return torch.autograd.grad(obj.sum(), th)[0], ce.detach()
+    elif vectorize:
         grad_fn = vmap(grad(objective, has_aux=True), in_dims=(0, None if full_batch else 0,
                                                                 None if full_batch else 0),
                        randomness="different" if use_dropout else "error")

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REL_TOL = 0.2
-ABS_TOL = 1e-9
+# the floor of a band: a decided metric below ~1e-6 is float32 round-off (eps 1.2e-7), e.g. a barrier of 1e-9
+ABS_TOL = 1e-6
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "claims" / "baselines"
 
 
@@ -125,7 +126,7 @@ def update(directory, tier: str, rows: list[dict], declared: dict[str, set]) -> 
                     changes.append(f"{p.name}: {r['key']} bands moved: {', '.join(moved)}")
             cases[r["key"]] = new
         data = {"tier": tier, "configuration": label, "rel_tol": REL_TOL,
-                "band": "value +/- max(sample std, rel_tol x |value|)", "cases": dict(sorted(cases.items()))}
+                "band": f"value +/- max(sample std, rel_tol x |value|, {ABS_TOL:g})", "cases": dict(sorted(cases.items()))}
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")

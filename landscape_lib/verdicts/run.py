@@ -79,19 +79,39 @@ def _sample_key(s):
 
 
 def measure(lab, case: Case, label: str) -> list[dict]:
-    """Every sample of ``case`` on configuration ``label`` (cached per sample)."""
+    """Every sample of ``case`` on configuration ``label`` (cached per sample), in declared order.
+
+    Samples are measured busy-last: a sample whose entry (or any entry it needs: an optimum, a tunnel)
+    another xdist worker is building right now is put off and the next one measured, and only when
+    every remaining sample is busy does this wait for one. Two workers on claims that share the six
+    tunnels thus build different tunnels side by side instead of queueing behind one lock."""
+    from ..cache import CacheBusy
     from ..measure.protocols import PROTOCOLS
 
     proto = PROTOCOLS[case.protocol]
     kw = case.kwargs()
     ck = lab.config_key(label)
     k = lab.spec.k if label != "toy" else None
-    out = []
-    for s in case.samples:
-        out.append(lab.cached("sample", (case.protocol, ck, k, kw, _sample_key(s)),
-                              lambda s=s: proto.sample(lab, label, s, **kw),
-                              f"{case.protocol} on {label}, sample {s}"))
-    return out
+
+    def one(s):
+        return lab.cached("sample", (case.protocol, ck, k, kw, _sample_key(s)),
+                          lambda: proto.sample(lab, label, s, **kw), f"{case.protocol} on {label}, sample {s}")
+
+    out: dict[int, dict] = {}
+    pending = list(enumerate(case.samples))
+    while pending:
+        busy = []
+        for i, s in pending:
+            try:
+                with lab.without_waiting():
+                    out[i] = one(s)
+            except CacheBusy:
+                busy.append((i, s))
+        if busy and len(busy) == len(pending):
+            i, s = busy.pop(0)
+            out[i] = one(s)
+        pending = busy
+    return [out[i] for i in range(len(case.samples))]
 
 
 def plot_png(lab, case: Case, label: str, samples: list[dict]) -> bytes | None:

@@ -1,0 +1,94 @@
+"""The batched loss's two speed-ups against what they replace, side by side in one process.
+
+1. ``params.cross_entropy`` (logsumexp - gather) vs ``torch.nn.functional.cross_entropy`` (log_softmax +
+   nll_loss) on the logits of K members, forward + backward: on a CPU, log_softmax over a 10-wide last
+   dimension is slow.
+2. SoftmaxRegression's one-product batched logits (``FlatModel._affine_logits``) vs the generic vmap over
+   ``functional_call`` (``torch.func``), forward + backward of the batched training loss.
+3. The digits MLP's batched training loss (vmap; the path every tunnel step takes) before / after 1.
+
+Interleaved repeats, one thread, medians (the machines are noisy); ratio = before / after (> 1: faster).
+
+    python benchmarks/bench_losses.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from landscape_lib.measure.lab import tier_spec_for  # noqa: E402
+from landscape_lib.nets.params import cross_entropy  # noqa: E402
+from landscape_lib.nets.problem import Problem  # noqa: E402
+
+
+def torch_ce(logits, y):
+    K, N, C = logits.shape
+    return F.cross_entropy(logits.reshape(K * N, C), y.reshape(K * N), reduction="none").view(K, N).mean(1)
+
+
+def timed(fns: dict, repeats: int, inner: int) -> dict:
+    out = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                f()
+            out[k].append((time.perf_counter() - t0) / inner * 1e3)
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+def step(loss, X):
+    def run():
+        X.grad = None
+        loss(X).sum().backward()
+    return run
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="few repeats (a smoke run for the tests)")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    repeats, inner = (2, 2) if args.quick else (15, 10)
+    spec = tier_spec_for("quick")
+    print(f"bench_losses: torch={torch.__version__} threads=1 repeats={repeats}x{inner} (median ms per fwd+bwd)")
+    print(f"{'what':<50} {'K':>3} {'before_ms':>10} {'after_ms':>9} {'ratio':>6}")
+    rows = []
+    for label, K in (("mlp-digits", 9), ("softmax-digits", 12)):
+        prob = Problem.of(dataclasses.replace(spec.resolve(label), seed=0))
+        flat, Xtr, y = prob.flat, prob.data.X_train, prob.data.y_train
+        X = (flat.theta0().repeat(K, 1) + 0.01 * torch.randn(K, flat.D, generator=torch.Generator().manual_seed(0))
+             ).requires_grad_(True)
+        logits = flat.batched_logits(X.detach(), Xtr).clone().requires_grad_(True)
+        yk = y.expand(K, -1)
+        assert torch.allclose(cross_entropy(logits, yk), torch_ce(logits, yk), atol=1e-5)
+        r = timed({"before": step(lambda L: torch_ce(L, yk), logits), "after": step(lambda L: cross_entropy(L, yk),
+                                                                                     logits)}, repeats, inner)
+        rows.append((f"cross-entropy of {label} logits", K, r))
+        if flat.batched_fast:
+            slow = Problem.of(dataclasses.replace(spec.resolve(label), seed=0))
+            slow.flat._affine = None
+            assert torch.allclose(prob.train_losses(X), slow.train_losses(X), atol=1e-5)
+            r = timed({"before": step(slow.train_losses, X), "after": step(prob.train_losses, X)}, repeats, inner)
+            rows.append((f"{label} batched loss: vmap vs one product", K, r))
+        else:
+            r = timed({"before": step(lambda P: torch_ce(flat.batched_logits(P, Xtr), yk), X),
+                       "after": step(prob.train_losses, X)}, repeats, inner)
+            rows.append((f"{label} batched loss (vmap), old vs new CE", K, r))
+    for what, K, r in rows:
+        print(f"{what:<50} {K:>3} {r['before']:>10.2f} {r['after']:>9.2f} {r['before'] / r['after']:>6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
