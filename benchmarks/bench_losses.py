@@ -6,6 +6,9 @@
 2. SoftmaxRegression's one-product batched logits (``FlatModel._affine_logits``) vs the generic vmap over
    ``functional_call`` (``torch.func``), forward + backward of the batched training loss.
 3. The digits MLP's batched training loss (vmap; the path every tunnel step takes) before / after 1.
+4. ``FlatModel``'s direct path for the library's MLP / SoftmaxRegression (the module's own ops on views into
+   theta) vs ``torch.func.functional_call``, bit-identical numbers: a full-batch step at one theta (d90,
+   re-descents), a minibatch step of 5 members (vmap(grad), SGD runs), and a Hessian-vector product.
 
 Interleaved repeats, one thread, medians (the machines are noisy); ratio = before / after (> 1: faster).
 
@@ -62,7 +65,7 @@ def main(argv=None) -> int:
     repeats, inner = (2, 2) if args.quick else (15, 10)
     spec = tier_spec_for("quick")
     print(f"bench_losses: torch={torch.__version__} threads=1 repeats={repeats}x{inner} (median ms per fwd+bwd)")
-    print(f"{'what':<50} {'K':>3} {'before_ms':>10} {'after_ms':>9} {'ratio':>6}")
+    print(f"{'what':<66} {'K':>3} {'before_ms':>10} {'after_ms':>9} {'ratio':>6}")
     rows = []
     for label, K in (("mlp-digits", 9), ("softmax-digits", 12)):
         prob = Problem.of(dataclasses.replace(spec.resolve(label), seed=0))
@@ -85,8 +88,36 @@ def main(argv=None) -> int:
             r = timed({"before": step(lambda P: torch_ce(flat.batched_logits(P, Xtr), yk), X),
                        "after": step(prob.train_losses, X)}, repeats, inner)
             rows.append((f"{label} batched loss (vmap), old vs new CE", K, r))
+    from torch.func import grad, jvp, vmap
+
+    for label in ("mlp-digits", "mlp-bn"):
+        cfg = spec.resolve("mlp-digits")
+        cfg = dataclasses.replace(cfg, seed=0, batch_norm=label == "mlp-bn")
+        fast, slow = Problem.of(cfg), Problem.of(cfg)
+        slow.flat._plan = None
+        th = fast.flat.theta0().clone().requires_grad_(True)
+        K, B = 5, 64
+        ths = fast.flat.theta0().repeat(K, 1) + 0.01 * torch.randn(K, fast.D, generator=torch.Generator().manual_seed(1))
+        Xb = fast.data.X_train[:K * B].reshape(K, B, *fast.data.X_train.shape[1:])
+        yb = fast.data.y_train[:K * B].view(K, B)
+        v = torch.randn(fast.D, generator=torch.Generator().manual_seed(2))
+
+        def single(p):
+            return step(lambda t: p.train_loss(t[0]).unsqueeze(0), th.unsqueeze(0).detach().requires_grad_(True))
+
+        def mini(p):
+            g = vmap(grad(lambda t, x, y: p.flat.loss(t, x, y)))
+            return lambda: g(ths, Xb, yb)
+
+        def hvp(p):
+            return lambda: jvp(grad(p.train_loss), (th.detach(),), (v,))
+
+        for what, make in (("full-batch step, one theta", single), (f"minibatch step, {K} x {B}", mini),
+                           ("Hessian-vector product", hvp)):
+            r = timed({"before": make(slow), "after": make(fast)}, repeats, inner)
+            rows.append((f"{label} {what}: functional_call vs direct", 1, r))
     for what, K, r in rows:
-        print(f"{what:<50} {K:>3} {r['before']:>10.2f} {r['after']:>9.2f} {r['before'] / r['after']:>6.2f}")
+        print(f"{what:<66} {K:>3} {r['before']:>10.2f} {r['after']:>9.2f} {r['before'] / r['after']:>6.2f}")
     return 0
 
 

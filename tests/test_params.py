@@ -204,3 +204,31 @@ def test_softmax_regression_batched_fast_path_equals_vmap():
     assert torch.allclose(g1, g2, atol=1e-13)
     assert torch.allclose(f.batched_loss(th, Xk, yk, per_member=True), slow.batched_loss(th, Xk, yk, per_member=True),
                           atol=1e-13)
+
+
+@pytest.mark.parametrize("opts", [dict(hidden=(5, 3), activation="tanh"), dict(hidden=(4,), activation="relu"),
+                                  dict(hidden=(4,), activation="tanh", dropout=0.3),
+                                  dict(hidden=(5, 3), activation="tanh", batch_norm=True)],
+                         ids=["tanh", "relu", "dropout", "batch-norm"])
+def test_direct_path_is_functional_call_bit_for_bit(opts):
+    """The library's MLP and SoftmaxRegression skip functional_call (``_direct_plan``): the same ops on the
+    same views, so logits, gradients, HVPs and vmapped batches are *equal*, not close; batch norm and
+    other modules (a CNN, a subclass) keep functional_call."""
+    torch.manual_seed(0)
+    for m in (build_model("mlp", (1, 3, 3), 4, **opts), build_model("softmax", (1, 3, 3), 4)):
+        f, slow = FlatModel(m), FlatModel(m)
+        slow._plan = None
+        assert f._plan is not None
+        th = f.theta0() + 0.1 * torch.randn(f.D)
+        X, y = torch.randn(7, 1, 3, 3), torch.randint(0, 4, (7,))
+        assert torch.equal(f.logits(th, X), slow.logits(th, X))
+        assert torch.equal(grad(f.loss)(th, X, y), grad(slow.loss)(th, X, y))
+        v = torch.randn(f.D)
+        hv = lambda g: jvp(grad(lambda t: g.loss(t, X, y)), (th,), (v,))[1]  # noqa: E731
+        assert torch.equal(hv(f), hv(slow))
+        ths, Xk = th + 0.1 * torch.randn(3, f.D), torch.randn(3, 7, 1, 3, 3)
+        same = lambda g: vmap(lambda t, x: g.logits(t, x), in_dims=(0, 0))(ths, Xk)  # noqa: E731
+        assert torch.equal(same(f), same(slow))
+    assert FlatModel(build_model("simple_cnn", (1, 3, 3), 4))._plan is None
+    with pytest.raises(ValueError, match="theta must have shape"):
+        f.logits(torch.zeros(3), X)

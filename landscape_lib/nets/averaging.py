@@ -462,6 +462,16 @@ class SGDAverage:
     iterates: torch.Tensor | None = field(default=None)
 
 
+class _FlatParameter(torch.nn.Module):
+    """theta as the one parameter of a module, for ``AveragedModel``: its running mean is elementwise, so
+    averaging the flat vector gives the network's averaged parameters exactly, at one tensor per update
+    instead of a pass over the network's modules (update_bn then runs on the network holding the average)."""
+
+    def __init__(self, theta: torch.Tensor):
+        super().__init__()
+        self.theta = torch.nn.Parameter(theta.detach().clone(), requires_grad=False)
+
+
 def sgd_average(flat: FlatModel, theta_start: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
                 cfg: SGDAverageConfig, bn_batch_size: int | None = None, keep_iterates: bool = False) -> SGDAverage:
     """Minibatch SGD from theta_start at constant cfg.lr; average the late iterates with AveragedModel.
@@ -477,19 +487,19 @@ def sgd_average(flat: FlatModel, theta_start: torch.Tensor, X: torch.Tensor, y: 
         raise ValueError(f"cfg must be an SGDAverageConfig, got {type(cfg).__name__}")
     if not isinstance(keep_iterates, bool):
         raise ValueError(f"keep_iterates must be True or False, got {keep_iterates!r}")
-    work = flat.to_module(theta_start.to(flat.device, flat.dtype))
+    work = _FlatParameter(theta_start.to(flat.device, flat.dtype))
     swa = AveragedModel(work)
     kept = []
 
     def on_step(t, th):
         if t >= cfg.first_averaged and (t - cfg.first_averaged) % cfg.every == 0:
             with torch.no_grad():
-                torch.nn.utils.vector_to_parameters(th, work.parameters())
+                work.theta.copy_(th)
                 swa.update_parameters(work)
             if keep_iterates:
                 kept.append(th.clone())
     final = _run(flat, theta_start, X, y, cfg, lambda t: cfg.lr, cfg.steps, on_step, "SGD")
-    avg = swa.module
+    avg = flat.to_module(swa.module.theta.detach())
     if flat.has_batch_norm:
         _bn_pass(avg, X.to(flat.device, flat.dtype), bn_batch_size)
     wa = WeightAverage(theta=torch.nn.utils.parameters_to_vector(avg.parameters()).detach().clone(),

@@ -28,6 +28,7 @@ import contextlib
 import copy
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vmap
 
@@ -59,10 +60,44 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
     The same number as ``F.cross_entropy`` (up to rounding), written with logsumexp and gather: on a
     CPU, with few classes, ``log_softmax`` over a 10-wide last dimension costs ~3x this
-    (benchmarks/bench_train.py), and every loss in the library is this one. Composes with torch.func
+    (benchmarks/bench_losses.py), and every loss in the library is this one. Composes with torch.func
     (grad, jvp, vmap)."""
     picked = logits.gather(-1, y.unsqueeze(-1)).squeeze(-1)
     return (logits.logsumexp(-1) - picked).mean(-1)
+
+
+def _direct_plan(module: nn.Module):
+    """The layers of the library's own ``MLP`` or ``SoftmaxRegression`` as steps ("linear", out, in, bias) /
+    ("tanh",) / ("relu",) / ("dropout",) / ("bn", C, eps, momentum, affine), which ``FlatModel.logits`` runs
+    with the very ops the module's forward calls (flatten(1), F.linear, tanh / relu, F.batch_norm with the
+    batch's statistics as the running-stat-free copy does; dropout off) on views into
+    theta, without ``functional_call``: the same numbers, bit for bit, at a fraction of the Python
+    overhead of a small network's step. None for any other module (a subclass may override forward)."""
+    from .models import MLP, SoftmaxRegression
+
+    if type(module) is SoftmaxRegression:
+        layers = [module.linear]
+    elif type(module) is MLP:
+        layers = list(module.net)
+    else:
+        return None
+    plan = []
+    for layer in layers:
+        kind = type(layer)
+        if kind is nn.Linear:
+            plan.append(("linear", *layer.weight.shape, layer.bias is not None))
+        elif kind is nn.Tanh:
+            plan.append(("tanh",))
+        elif kind is nn.ReLU:
+            plan.append(("relu",))
+        elif kind is nn.Dropout:
+            plan.append(("dropout",))
+        elif kind is nn.BatchNorm1d:
+            plan.append(("bn", layer.num_features, layer.eps, 0.0 if layer.momentum is None else layer.momentum,
+                         layer.affine))
+        else:
+            return None
+    return tuple(plan)
 
 
 def _affine_layout(module: nn.Module):
@@ -105,6 +140,7 @@ class FlatModel:
             p.requires_grad_(False)
         self.module = m
         self._affine = _affine_layout(m)
+        self._plan = _direct_plan(m)
         self._batch_stat = copy.deepcopy(m)
         _strip_running_stats(self._batch_stat)
         self._batch_stat_train = copy.deepcopy(self._batch_stat).train()
@@ -136,6 +172,10 @@ class FlatModel:
 
     def logits(self, theta: torch.Tensor, X: torch.Tensor, train: bool = False, seed=None) -> torch.Tensor:
         """Logits (N, C) of batch X at theta; BN uses batch statistics; dropout only if train=True."""
+        if self._plan is not None and not (train and self.has_dropout):
+            if theta.ndim != 1 or theta.shape[0] != self.D:
+                raise ValueError(f"theta must have shape (D,) = ({self.D},), got {tuple(theta.shape)}")
+            return self._direct_logits(theta, self._cast(theta, X))
         params = self.unflatten(theta)
         X = self._cast(theta, X)
         if not train or not self.has_dropout:
@@ -144,6 +184,29 @@ class FlatModel:
             return functional_call(self._batch_stat_train, {**params, **self._bs_buffers}, (X,))
         with _seeded(seed, X.device):
             return functional_call(self._batch_stat_train, {**params, **self._bs_buffers}, (X,))
+
+    def _direct_logits(self, theta: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        """The module's forward along ``_direct_plan`` (dropout off)."""
+        h, i = X.flatten(1), 0
+        for step in self._plan:
+            if step[0] == "linear":
+                _, out, inp, has_bias = step
+                W = theta[i:i + out * inp].view(out, inp)
+                i += out * inp
+                b = theta[i:i + out] if has_bias else None
+                i += out if has_bias else 0
+                h = F.linear(h, W, b)
+            elif step[0] == "tanh":
+                h = torch.tanh(h)
+            elif step[0] == "relu":
+                h = torch.relu(h)
+            elif step[0] == "bn":  # batch statistics, no running buffers: what BatchNorm1d does without them
+                _, C, eps, factor, affine = step
+                w = theta[i:i + C] if affine else None
+                b = theta[i + C:i + 2 * C] if affine else None
+                i += 2 * C if affine else 0
+                h = F.batch_norm(h, None, None, w, b, True, factor, eps)
+        return h
 
     def loss(self, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor, train: bool = False,
              seed=None) -> torch.Tensor:
@@ -212,7 +275,7 @@ class FlatModel:
 
     def _affine_logits(self, thetas: torch.Tensor, X: torch.Tensor, per_member: bool) -> torch.Tensor:
         """flatten(X) W_k^T + b_k for every member k: one (N, d) x (d, K C) product for shared X (vmap
-        over ``F.linear`` with a shared input costs ~2x, benchmarks/bench_train.py), one bmm per-member."""
+        over ``F.linear`` with a shared input costs ~2x, benchmarks/bench_losses.py), one bmm per-member."""
         C, d = self._affine
         K = thetas.shape[0]
         W, b = thetas[:, :C * d].reshape(K, C, d), thetas[:, C * d:].unsqueeze(1)

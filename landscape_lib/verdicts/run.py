@@ -130,7 +130,7 @@ def plot_png(lab, case: Case, label: str, samples: list[dict]) -> bytes | None:
         import matplotlib.pyplot as plt
 
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=90)  # the figures are tight_layout already: one render, not two
         plt.close(fig)
         return buf.getvalue()
 
