@@ -20,14 +20,6 @@ DT = torch.float64
 RULE = dict(reason="toy: exact answers")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def exp_valley(P):
     """sum_i (e^x_i - x_i): minimum 0... at 0 (value D), steep for x > 0, gentle for x < 0."""
     return (P.exp() - P).sum(-1)

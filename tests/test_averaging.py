@@ -21,14 +21,6 @@ from landscape_lib.nets.training import train
 DT = torch.float64
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _data(n=48, seed=0):
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(n, 1, 3, 3, generator=g, dtype=DT)

@@ -16,7 +16,7 @@ from landscape_lib.geometry.short_directions import (CountResult, ShortDirection
                                                      count_short_directions)
 from landscape_lib.geometry.spectral import hutchinson_trace, slq_density
 
-torch.set_num_threads(1)
+
 F64 = torch.float64
 
 

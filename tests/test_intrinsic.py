@@ -10,8 +10,6 @@ from torch.func import functional_call
 
 from landscape_lib.geometry.intrinsic import D90Result, SubspaceResult, d90, sparse_projection, subspace_map, train_in_subspace
 
-torch.set_num_threads(1)
-
 
 @pytest.fixture(scope="module")
 def problem():

@@ -14,14 +14,6 @@ from landscape_lib.nets.models import build_model
 from landscape_lib.nets.params import FlatModel
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small-tensor steps are slower with several threads on a shared CPU (spin-waiting): use one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 @pytest.fixture
 def tiny():
     torch.manual_seed(0)

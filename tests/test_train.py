@@ -20,14 +20,6 @@ from landscape_lib.nets.training import train, train_many
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small-tensor steps are slower with several threads on a shared CPU (spin-waiting): use one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 @pytest.fixture(scope="module")
 def small():
     """200 digits training points: the same code paths as the full set, a fraction of the time."""
