@@ -43,10 +43,10 @@ def pytest_addoption(parser):
 
 
 def resolve_device(name: str) -> str:
-    import torch
-
     if name not in ("auto", "cpu", "cuda"):
         raise pytest.UsageError(f"--device must be one of auto, cpu, cuda; got {name!r}")
+    import torch
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
@@ -75,15 +75,35 @@ def _is_controller(config) -> bool:
     return not hasattr(config, "workerinput")
 
 
+def _distributing(config) -> bool:
+    """The xdist controller of a distributed run (-n N): it runs no test itself."""
+    return (_is_controller(config) and getattr(config.option, "dist", "no") != "no"
+            and bool(getattr(config.option, "tx", None)))
+
+
+def ensure_device(config) -> str:
+    """CONTEXT.device, resolved on first use: an xdist controller resolves it only after its workers are
+    started (importing torch takes seconds that the workers' start-up would otherwise wait for)."""
+    if CONTEXT.device is None:
+        CONTEXT.device = resolve_device(config.getoption("--device"))
+    return CONTEXT.device
+
+
 def pytest_configure(config):
     try:
         check_tier(config.getoption("--tier"))
     except ValueError as e:
         raise pytest.UsageError(f"--tier: {e}") from None
     CONTEXT.tier = config.getoption("--tier")
-    CONTEXT.device = resolve_device(config.getoption("--device"))
     CONTEXT.reports = Path(config.getoption("--reports-dir"))
-    _set_threads(config)
+    config._landscape_ensure_device = ensure_device
+    if _distributing(config):
+        CONTEXT.device = None  # resolved once the workers are up (ensure_device)
+        if config.getoption("--device") not in ("auto", "cpu", "cuda"):
+            resolve_device(config.getoption("--device"))
+    else:
+        CONTEXT.device = resolve_device(config.getoption("--device"))
+        _set_threads(config)
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "maxschedchunk", 0) is None:
         config.option.maxschedchunk = 1  # deal one item at a time: cases run longest first (fixtures/verdicts.py)
     if _is_controller(config):
@@ -97,7 +117,7 @@ def pytest_report_header(config):
     import numpy
     import torch
 
-    return [f"landscape-claims: tier={CONTEXT.tier} device={CONTEXT.device} "
+    return [f"landscape-claims: tier={CONTEXT.tier} device={ensure_device(config)} "
             f"torch={torch.__version__} numpy={numpy.__version__} python={platform.python_version()} "
             f"reports={CONTEXT.reports}"]
 
@@ -114,7 +134,7 @@ def _header(config) -> dict:
     import numpy
     import torch
 
-    return {"tier": CONTEXT.tier, "device": CONTEXT.device, "torch": torch.__version__,
+    return {"tier": CONTEXT.tier, "device": ensure_device(config), "torch": torch.__version__,
             "numpy": numpy.__version__, "python": platform.python_version(), "platform": platform.platform()}
 
 

@@ -9,6 +9,10 @@
 4. ``FlatModel``'s direct path for the library's MLP / SoftmaxRegression (the module's own ops on views into
    theta) vs ``torch.func.functional_call``, bit-identical numbers: a full-batch step at one theta (d90,
    re-descents), a minibatch step of 5 members (vmap(grad), SGD runs), and a Hessian-vector product.
+5. The batch-norm MLP's loss at 43 points under the "recomputed" definition (statistics re-estimated at every
+   point from the training data: the A-claims' profiles) and "frozen" (eval mode, given statistics): the
+   forward-hook pass through ``functional_call`` vs ``FlatModel.recomputed_logits`` / the direct eval path,
+   bit-identical (asserted).
 
 Interleaved repeats, one thread, medians (the machines are noisy); ratio = before / after (> 1: faster).
 
@@ -116,6 +120,21 @@ def main(argv=None) -> int:
                            ("Hessian-vector product", hvp)):
             r = timed({"before": make(slow), "after": make(fast)}, repeats, inner)
             rows.append((f"{label} {what}: functional_call vs direct", 1, r))
+    from landscape_lib.nets.batchnorm import bn_losses
+
+    cfg = dataclasses.replace(spec.resolve("mlp-digits"), seed=0, batch_norm=True)
+    fast, slow = Problem.of(cfg), Problem.of(cfg)
+    slow.flat._plan = None
+    Xtr, y = fast.data.X_train, fast.data.y_train
+    pts = fast.flat.theta0() + 0.1 * torch.randn(43, fast.D, generator=torch.Generator().manual_seed(3))
+    bufs = fast.flat.bn_stats(pts[0], Xtr)
+    for definition, kw in (("recomputed", {"stats_X": Xtr}), ("frozen", {"buffers": bufs})):
+        def losses(p, kw=kw, definition=definition):
+            with torch.no_grad():
+                return bn_losses(p.flat, pts, Xtr, y, definition, **kw)
+        assert torch.equal(losses(fast), losses(slow))
+        r = timed({"before": lambda: losses(slow), "after": lambda: losses(fast)}, repeats, max(1, inner // 5))
+        rows.append((f"mlp-bn loss at 43 points, BN {definition}: functional_call vs direct", 43, r))
     for what, K, r in rows:
         print(f"{what:<66} {K:>3} {r['before']:>10.2f} {r['after']:>9.2f} {r['before'] / r['after']:>6.2f}")
     return 0

@@ -224,3 +224,37 @@ def test_direct_path_is_functional_call_bit_for_bit(opts):
     assert FlatModel(build_model("simple_cnn", (1, 3, 3), 4))._plan is None
     with pytest.raises(ValueError, match="theta must have shape"):
         f.logits(torch.zeros(3), X)
+
+
+@pytest.mark.parametrize("hidden", [(5,), (5, 3)], ids=["one-bn", "two-bn"])
+def test_direct_eval_and_recomputed_bn_are_functional_call_bit_for_bit(hidden):
+    """Eval-mode logits (given running statistics) and the "recomputed" batch-norm definition (statistics
+    re-estimated at each theta by one pass over the training data) along ``_direct_plan`` equal the
+    ``functional_call`` + forward-hook path exactly: for one point, vmapped points, statistics on the
+    evaluated data itself or on other data, and the interpolated and frozen definitions too."""
+    from landscape_lib.nets.batchnorm import DEFINITIONS, bn_logits
+
+    torch.manual_seed(0)
+    m = build_model("mlp", (1, 3, 3), 4, hidden=hidden, batch_norm=True)
+    f, slow = FlatModel(m), FlatModel(m)
+    slow._plan = None
+    th = f.theta0() + 0.1 * torch.randn(f.D)
+    X, Xs = torch.randn(7, 1, 3, 3), torch.randn(9, 1, 3, 3)
+    bufs = f.bn_stats(th, Xs)
+    assert torch.equal(f.eval_logits(th, X, bufs), slow.eval_logits(th, X, bufs))
+    assert torch.equal(f.eval_logits(th, X), slow.eval_logits(th, X))
+    thetas = th + 0.1 * torch.randn(5, f.D)
+    line = (thetas[0], thetas[0] + 2 * (thetas[1] - thetas[0]))
+    on_line = line[0] + torch.linspace(-0.5, 1.5, 5).unsqueeze(1) * (line[1] - line[0])
+    for definition in DEFINITIONS:
+        pts = on_line if definition == "interpolated" else thetas
+        kw = {"stats_X": Xs, "buffers": bufs, "line": line} if definition != "batch" else {}
+        if definition != "frozen":
+            kw.pop("buffers", None)
+        for stats in (Xs, X):
+            if "stats_X" in kw:
+                kw["stats_X"] = stats
+            a, b = bn_logits(f, pts, X, definition, chunk=2, **kw), bn_logits(slow, pts, X, definition, chunk=2, **kw)
+            assert torch.equal(a, b), definition
+    # and what the module's own running-statistic update (bn_stats: momentum=None, one pass) gives, to round-off
+    assert torch.allclose(f.recomputed_logits(th, X, X), slow.eval_logits(th, X, slow.bn_stats(th, X)), atol=1e-6)

@@ -19,8 +19,9 @@ and so what a profile, a barrier or an asymmetry measured through theta shows:
 Every definition is evaluated for K points at once (``torch.func.vmap`` over the stacked (K, D) thetas,
 in chunks of ``chunk``); "recomputed" does its statistic pass inside the vmapped function (forward
 pre-hooks on a private copy of the network record each BN layer's input mean and variance), so it is
-batched too. Dropout is off in every pass (as in ``FlatModel.bn_stats``; ``update_bn`` would run it in
-train mode). Without batch norm the four definitions coincide with ``FlatModel.batched_logits``.
+batched too; for the library's MLP the pass runs along ``FlatModel.recomputed_logits`` (the same ops, bit
+for bit, stopping at the last BN layer and sharing the layers before the first one). Dropout is off in
+every pass (as in ``FlatModel.bn_stats``; ``update_bn`` would run it in train mode). Without batch norm the four definitions coincide with ``FlatModel.batched_logits``.
 """
 
 from __future__ import annotations
@@ -184,8 +185,10 @@ def bn_logits(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, definition
         bufs = {n: b.to(flat.device) for n, b in buffers.items()}
         return run(lambda th: flat.eval_logits(th, Xc, bufs), thetas)
     if definition == "recomputed":
+        Xs = Xc if stats_X is X else _cast(thetas, stats_X)
+        if flat._plan is not None:
+            return run(lambda th: flat.recomputed_logits(th, Xc, Xs), thetas)
         sp = _StatPass(flat)
-        Xs = _cast(thetas, stats_X)
 
         def f(th):
             params = flat.unflatten(th)

@@ -68,11 +68,12 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def _direct_plan(module: nn.Module):
     """The layers of the library's own ``MLP`` or ``SoftmaxRegression`` as steps ("linear", out, in, bias) /
-    ("tanh",) / ("relu",) / ("dropout",) / ("bn", C, eps, momentum, affine), which ``FlatModel.logits`` runs
-    with the very ops the module's forward calls (flatten(1), F.linear, tanh / relu, F.batch_norm with the
-    batch's statistics as the running-stat-free copy does; dropout off) on views into
-    theta, without ``functional_call``: the same numbers, bit for bit, at a fraction of the Python
-    overhead of a small network's step. None for any other module (a subclass may override forward)."""
+    ("tanh",) / ("relu",) / ("dropout",) / ("bn", C, eps, momentum, affine, buffer prefix), which
+    ``FlatModel.logits`` / ``eval_logits`` run with the very ops the module's forward calls (flatten(1),
+    F.linear, tanh / relu, F.batch_norm with the batch's statistics as the running-stat-free copy does, or
+    with given running statistics as eval mode does; dropout off) on views into theta, without
+    ``functional_call``: the same numbers, bit for bit, at a fraction of the Python overhead of a small
+    network's step. None for any other module (a subclass may override forward)."""
     from .models import MLP, SoftmaxRegression
 
     if type(module) is SoftmaxRegression:
@@ -82,7 +83,8 @@ def _direct_plan(module: nn.Module):
     else:
         return None
     plan = []
-    for layer in layers:
+    prefix = "net." if type(module) is MLP else "linear."
+    for idx, layer in enumerate(layers):
         kind = type(layer)
         if kind is nn.Linear:
             plan.append(("linear", *layer.weight.shape, layer.bias is not None))
@@ -94,7 +96,7 @@ def _direct_plan(module: nn.Module):
             plan.append(("dropout",))
         elif kind is nn.BatchNorm1d:
             plan.append(("bn", layer.num_features, layer.eps, 0.0 if layer.momentum is None else layer.momentum,
-                         layer.affine))
+                         layer.affine, f"{prefix}{idx}."))
         else:
             return None
     return tuple(plan)
@@ -186,9 +188,17 @@ class FlatModel:
             return functional_call(self._batch_stat_train, {**params, **self._bs_buffers}, (X,))
 
     def _direct_logits(self, theta: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-        """The module's forward along ``_direct_plan`` (dropout off)."""
-        h, i = X.flatten(1), 0
-        for step in self._plan:
+        """The module's forward along ``_direct_plan`` (dropout off, BN with batch statistics)."""
+        return self._run_plan(theta, X.flatten(1), 0, len(self._plan), 0)[0]
+
+    def _run_plan(self, theta: torch.Tensor, h: torch.Tensor, k0: int, k1: int, i: int, running: dict | None = None,
+                  record: dict | None = None) -> tuple[torch.Tensor, int]:
+        """Steps k0..k1-1 of ``_direct_plan`` applied to h, reading parameters from theta[i:]; returns
+        (h, the offset after them). A BN step normalizes with ``running[prefix] = (mean, var)`` as eval mode
+        does, or without ``running`` with the batch's statistics (train mode, biased variance); ``record``
+        collects record[prefix] = (mean, unbiased variance) of each BN step's input over the batch, the
+        running statistics one pass with momentum=None stores (``_StatPass`` in batchnorm.py)."""
+        for step in self._plan[k0:k1]:
             if step[0] == "linear":
                 _, out, inp, has_bias = step
                 W = theta[i:i + out * inp].view(out, inp)
@@ -200,13 +210,44 @@ class FlatModel:
                 h = torch.tanh(h)
             elif step[0] == "relu":
                 h = torch.relu(h)
-            elif step[0] == "bn":  # batch statistics, no running buffers: what BatchNorm1d does without them
-                _, C, eps, factor, affine = step
+            elif step[0] == "bn":
+                _, C, eps, factor, affine, prefix = step
                 w = theta[i:i + C] if affine else None
                 b = theta[i + C:i + 2 * C] if affine else None
                 i += 2 * C if affine else 0
-                h = F.batch_norm(h, None, None, w, b, True, factor, eps)
-        return h
+                if record is not None:
+                    dims = [0] + list(range(2, h.ndim))
+                    record[prefix] = (h.mean(dims), h.var(dims, correction=1))
+                stats = None if running is None else running.get(prefix)
+                if stats is None:  # batch statistics, no running buffers: what BatchNorm1d does without them
+                    h = F.batch_norm(h, None, None, w, b, True, factor, eps)
+                else:
+                    h = F.batch_norm(h, stats[0], stats[1], w, b, False, factor, eps)
+        return h, i
+
+    def _bn_steps(self) -> list[int]:
+        return [k for k, step in enumerate(self._plan) if step[0] == "bn"]
+
+    def recomputed_logits(self, theta: torch.Tensor, X: torch.Tensor, stats_X: torch.Tensor) -> torch.Tensor:
+        """Eval-mode logits of X at theta with every BN layer's running statistics re-estimated at theta
+        by one pass over ``stats_X`` (mean and unbiased variance, batch statistics in the pass): what
+        ``eval_logits(theta, X, {**buffers, **stats recorded at theta on stats_X})`` gives, bit for bit.
+        Along ``_direct_plan`` the pass stops at the last BN layer, and the layers before the first BN
+        layer run once when X is stats_X (the same ops on the same tensor). Else ``None``."""
+        if self._plan is None:
+            return None
+        bns = self._bn_steps()
+        if not bns:
+            return self.eval_logits(theta, X)
+        first, last = bns[0], bns[-1]
+        hs, i0 = self._run_plan(theta, stats_X.flatten(1), 0, first, 0)
+        rec: dict = {}
+        h, i = self._run_plan(theta, hs, first, last, i0, record=rec)
+        dims = [0] + list(range(2, h.ndim))
+        rec[self._plan[last][5]] = (h.mean(dims), h.var(dims, correction=1))
+        he = hs if X is stats_X else self._run_plan(theta, X.flatten(1), 0, first, 0)[0]
+        running = {p: (m.to(theta.dtype), v.to(theta.dtype)) for p, (m, v) in rec.items()}
+        return self._run_plan(theta, he, first, len(self._plan), i0, running=running)[0]
 
     def loss(self, theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor, train: bool = False,
              seed=None) -> torch.Tensor:
@@ -220,9 +261,18 @@ class FlatModel:
 
     def eval_logits(self, theta: torch.Tensor, X: torch.Tensor, buffers: dict | None = None) -> torch.Tensor:
         """Logits in eval mode with BN running statistics ``buffers`` (default: the module's own)."""
-        params = self.unflatten(theta)
         buffers = self.buffers if buffers is None else buffers
         buffers = {n: (b.to(theta.dtype) if b.is_floating_point() else b) for n, b in buffers.items()}
+        if self._plan is not None and theta.ndim == 1 and theta.shape[0] == self.D:
+            running = {}
+            for k in self._bn_steps():
+                p = self._plan[k][5]
+                mean, var = buffers.get(p + "running_mean"), buffers.get(p + "running_var")
+                if mean is None or var is None:
+                    mean, var = self.buffers.get(p + "running_mean"), self.buffers.get(p + "running_var")
+                running[p] = None if mean is None or var is None else (mean, var)
+            return self._run_plan(theta, self._cast(theta, X).flatten(1), 0, len(self._plan), 0, running=running)[0]
+        params = self.unflatten(theta)
         return functional_call(self.module, {**params, **buffers}, (self._cast(theta, X),))
 
     @torch.no_grad()
