@@ -21,7 +21,8 @@ in chunks of ``chunk``); "recomputed" does its statistic pass inside the vmapped
 pre-hooks on a private copy of the network record each BN layer's input mean and variance), so it is
 batched too; for the library's MLP the pass runs along ``FlatModel.recomputed_logits`` (the same ops, bit
 for bit, stopping at the last BN layer and sharing the layers before the first one). Dropout is off in
-every pass (as in ``FlatModel.bn_stats``; ``update_bn`` would run it in train mode). Without batch norm the four definitions coincide with ``FlatModel.batched_logits``.
+every pass (as in ``FlatModel.bn_stats``; ``update_bn`` would run it in train mode). Without batch norm
+the four definitions coincide with ``FlatModel.batched_logits``.
 """
 
 from __future__ import annotations
