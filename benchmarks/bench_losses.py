@@ -13,6 +13,10 @@
    point from the training data: the A-claims' profiles) and "frozen" (eval mode, given statistics): the
    forward-hook pass through ``functional_call`` vs ``FlatModel.recomputed_logits`` / the direct eval path,
    bit-identical (asserted).
+6. The MLP's K members as one ``bmm`` per layer (``FlatModel._member_logits``) vs vmap over the single-theta
+   forward, bit-identical (asserted): a tunnel's step (9 nodes, full batch, forward + backward), a training
+   step's per-member gradients (12 members x 32, ``member_grads=True`` vs ``vmap(grad(...))``), and the loss
+   at 43 points without gradient (probes, path evaluation).
 
 Interleaved repeats, one thread, medians (the machines are noisy); ratio = before / after (> 1: faster).
 
@@ -69,7 +73,7 @@ def main(argv=None) -> int:
     repeats, inner = (2, 2) if args.quick else (15, 10)
     spec = tier_spec_for("quick")
     print(f"bench_losses: torch={torch.__version__} threads=1 repeats={repeats}x{inner} (median ms per fwd+bwd)")
-    print(f"{'what':<66} {'K':>3} {'before_ms':>10} {'after_ms':>9} {'ratio':>6}")
+    print(f"{'what':<72} {'K':>3} {'before_ms':>10} {'after_ms':>9} {'ratio':>6}")
     rows = []
     for label, K in (("mlp-digits", 9), ("softmax-digits", 12)):
         prob = Problem.of(dataclasses.replace(spec.resolve(label), seed=0))
@@ -91,7 +95,7 @@ def main(argv=None) -> int:
         else:
             r = timed({"before": step(lambda P: torch_ce(flat.batched_logits(P, Xtr), yk), X),
                        "after": step(prob.train_losses, X)}, repeats, inner)
-            rows.append((f"{label} batched loss (vmap), old vs new CE", K, r))
+            rows.append((f"{label} batched loss, old vs new CE", K, r))
     from torch.func import grad, jvp, vmap
 
     for label in ("mlp-digits", "mlp-bn"):
@@ -135,8 +139,40 @@ def main(argv=None) -> int:
         assert torch.equal(losses(fast), losses(slow))
         r = timed({"before": lambda: losses(slow), "after": lambda: losses(fast)}, repeats, max(1, inner // 5))
         rows.append((f"mlp-bn loss at 43 points, BN {definition}: functional_call vs direct", 43, r))
+    cfg = dataclasses.replace(spec.resolve("mlp-digits"), seed=0)
+    fast, slow = Problem.of(cfg), Problem.of(cfg)
+    slow.flat._member_plan = None
+    Xtr, y = fast.data.X_train, fast.data.y_train
+    gen = torch.Generator().manual_seed(4)
+    nodes = fast.flat.theta0() + 0.01 * torch.randn(9, fast.D, generator=gen)
+    K, B = 12, 32
+    members = fast.flat.theta0() + 0.01 * torch.randn(K, fast.D, generator=gen)
+    idx = torch.randint(0, len(y), (K, B), generator=gen)
+    Xb, yb = Xtr[idx], y[idx]
+    pts = fast.flat.theta0() + 0.1 * torch.randn(43, fast.D, generator=gen)
+
+    def tunnel_step(p):
+        t = nodes.clone().requires_grad_(True)
+        return torch.autograd.grad(p.train_losses(t).sum(), t)[0]
+
+    def member_grads(p):
+        if p is slow:
+            return vmap(grad(lambda t, x, yy: p.flat.loss(t, x, yy)))(members, Xb, yb)
+        t = members.clone().requires_grad_(True)
+        return torch.autograd.grad(p.flat.batched_loss(t, Xb, yb, per_member=True, member_grads=True).sum(), t)[0]
+
+    def no_grad_losses(p):
+        with torch.no_grad():
+            return p.train_losses(pts, chunk=64)
+
+    for what, fn, k in (("tunnel step, 9 nodes x full batch", tunnel_step, 9),
+                        (f"training gradients, {K} members x {B}", member_grads, K),
+                        ("loss at 43 points, no gradient", no_grad_losses, 43)):
+        assert torch.equal(fn(fast), fn(slow)), what
+        r = timed({"before": lambda fn=fn: fn(slow), "after": lambda fn=fn: fn(fast)}, repeats, inner)
+        rows.append((f"mlp-digits {what}: vmap vs bmm per layer", k, r))
     for what, K, r in rows:
-        print(f"{what:<66} {K:>3} {r['before']:>10.2f} {r['after']:>9.2f} {r['before'] / r['after']:>6.2f}")
+        print(f"{what:<72} {K:>3} {r['before']:>10.2f} {r['after']:>9.2f} {r['before'] / r['after']:>6.2f}")
     return 0
 
 

@@ -258,3 +258,46 @@ def test_direct_eval_and_recomputed_bn_are_functional_call_bit_for_bit(hidden):
             assert torch.equal(a, b), definition
     # and what the module's own running-statistic update (bn_stats: momentum=None, one pass) gives, to round-off
     assert torch.allclose(f.recomputed_logits(th, X, X), slow.eval_logits(th, X, slow.bn_stats(th, X)), atol=1e-6)
+
+
+@pytest.mark.parametrize("opts", [dict(hidden=(5, 3), activation="tanh"), dict(hidden=(4,), activation="relu"),
+                                  dict(hidden=(4,), activation="tanh", dropout=0.3)], ids=["tanh", "relu", "dropout"])
+def test_member_plan_is_vmap_bit_for_bit(opts):
+    """K members of the library's MLP run as one ``bmm`` per layer (``_member_logits``), not through vmap:
+    logits (shared and per-member inputs, chunked), the gradient of the batched loss (what a tunnel's step
+    takes) and, with ``member_grads=True``, each member's ``vmap(grad(loss + l2/2 |theta|^2))`` (what training
+    takes) are *equal* to the vmap path's. Batch norm, and dropout in train mode, keep vmap."""
+    torch.manual_seed(0)
+    m = build_model("mlp", (1, 3, 3), 4, **opts)
+    f, slow = FlatModel(m), FlatModel(m)
+    slow._member_plan = None
+    assert f.member_grads_exact and not slow.member_grads_exact
+    ths = f.theta0() + 0.1 * torch.randn(5, f.D)
+    X, y = torch.randn(7, 1, 3, 3), torch.randint(0, 4, (7,))
+    Xk, yk = torch.randn(5, 7, 1, 3, 3), torch.randint(0, 4, (5, 7))
+    assert torch.equal(f.batched_logits(ths, X), slow.batched_logits(ths, X))
+    assert torch.equal(f.batched_logits(ths, X, chunk_size=2), slow.batched_logits(ths, X))
+    assert torch.equal(f.batched_logits(ths, Xk, per_member=True, chunk_size=2),
+                       slow.batched_logits(ths, Xk, per_member=True))
+
+    def dloss(g, **kw):
+        t = ths.clone().requires_grad_(True)
+        return torch.autograd.grad(g.batched_loss(t, **kw).sum(), t)[0]
+
+    assert torch.equal(dloss(f, X=X, y=y), dloss(slow, X=X, y=y))
+    l2 = 1e-3
+
+    def objective(t, xb, yb):
+        ce = slow.loss(t, xb, yb)
+        return ce + 0.5 * l2 * t.pow(2).sum(), ce
+
+    for shared in (True, False):
+        ref = vmap(grad(objective, has_aux=True), in_dims=(0, None if shared else 0, None if shared else 0))(
+            ths, X if shared else Xk, y if shared else yk)[0]
+        t = ths.clone().requires_grad_(True)
+        ce = f.batched_loss(t, X if shared else Xk, y if shared else yk, per_member=not shared, member_grads=True)
+        assert torch.equal(torch.autograd.grad((ce + 0.5 * l2 * t.pow(2).sum(1)).sum(), t)[0], ref)
+    assert not FlatModel(build_model("mlp", (1, 3, 3), 4, hidden=(4,), batch_norm=True)).member_grads_exact
+    if f.has_dropout:
+        a = f.batched_logits(ths[:1].expand(3, -1), X, train=True, seed=0)
+        assert not torch.equal(a[0], a[1])  # per-member masks: vmap's randomness="different"

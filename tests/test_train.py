@@ -64,6 +64,22 @@ def test_batched_equals_sequential(small, opts):
     assert not torch.allclose(batched[0].theta, batched[1].theta)  # independent members
 
 
+@pytest.mark.parametrize("opts", [dict(optimizer="adam", lr=1e-2),
+                                  dict(optimizer="sgd", lr=0.1, momentum=0.9, batch_size=64, l2=1e-3, activation="relu")],
+                         ids=["adam-full", "sgd-minibatch-l2-relu"])
+def test_member_plan_trains_exactly_as_vmap(small, opts, monkeypatch):
+    """The MLP's per-member gradients without vmap (``FlatModel.member_grads_exact``) give the optima of
+    ``vmap(grad(...))`` bit for bit (float32, the suite's dtype)."""
+    from landscape_lib.nets.params import FlatModel
+
+    cfg = TrainConfig(max_steps=80, target_loss=None, log_every=10, hidden=(16,), **opts)
+    fast = train_many(cfg, [3, 5], data=small)
+    monkeypatch.setattr(FlatModel, "member_grads_exact", property(lambda self: False))
+    slow = train_many(cfg, [3, 5], data=small)
+    for a, b in zip(fast, slow):
+        assert torch.equal(a.theta, b.theta) and a.history == b.history
+
+
 def test_members_freeze_at_target(small):
     """Members reach the target at different steps; each stops exactly where the sequential run stops."""
     cfg = TrainConfig(dtype="float64", max_steps=600, target_loss=0.02, hidden=(16,), lr=1e-2, log_every=25)

@@ -102,6 +102,31 @@ def _direct_plan(module: nn.Module):
     return tuple(plan)
 
 
+class _MemberLinear(torch.autograd.Function):
+    """``F.linear`` for K members at once, z_k = h_k W_k^T + b_k (one ``bmm``), whose backward computes
+
+        dh_k = g_k W_k,   dW_k = g_k^T h_k,   db_k = sum_n g_k[n]
+
+    with the kernels (operand order and memory layouts) that ``vmap(grad(f))`` runs for a per-member
+    ``F.linear``: the same gradients, bit for bit, without vmap's per-op cost. Plain autograd through the
+    ``bmm`` would compute dW_k^T = h_k^T g_k instead, the same sums in another order (equal up to rounding),
+    which is what a vmapped *forward* differentiated afterwards gives (``FlatModel.batched_loss``)."""
+
+    @staticmethod
+    def forward(ctx, h, W, b):
+        ctx.save_for_backward(h, W)
+        z = torch.bmm(h, W.transpose(1, 2))
+        return z if b is None else b.unsqueeze(1) + z
+
+    @staticmethod
+    def backward(ctx, g):
+        h, W = ctx.saved_tensors
+        gh = torch.bmm(g, W) if ctx.needs_input_grad[0] else None
+        gW = torch.bmm(g.transpose(1, 2), h) if ctx.needs_input_grad[1] else None
+        gb = g.sum(1, keepdim=True).squeeze(1) if ctx.needs_input_grad[2] else None
+        return gh, gW, gb
+
+
 def _affine_layout(module: nn.Module):
     """(C, d) if ``module`` is exactly the library's SoftmaxRegression (logits = linear(flatten(x)),
     parameters weight (C, d) then bias (C,)), else None. Subclasses may override forward: not matched."""
@@ -143,6 +168,7 @@ class FlatModel:
         self.module = m
         self._affine = _affine_layout(m)
         self._plan = _direct_plan(m)
+        self._member_plan = None if self._plan is None or any(st[0] == "bn" for st in self._plan) else self._plan
         self._batch_stat = copy.deepcopy(m)
         _strip_running_stats(self._batch_stat)
         self._batch_stat_train = copy.deepcopy(self._batch_stat).train()
@@ -301,21 +327,67 @@ class FlatModel:
         return m
 
     def batched_logits(self, thetas: torch.Tensor, X: torch.Tensor, train: bool = False, seed=None,
-                       per_member: bool = False, chunk_size: int | None = None) -> torch.Tensor:
-        """Logits (K, N, C) of K parameter vectors (K, D) via vmap; X is shared, or (K, N, ...) if per_member.
+                       per_member: bool = False, chunk_size: int | None = None,
+                       member_grads: bool = False) -> torch.Tensor:
+        """Logits (K, N, C) of K parameter vectors (K, D); X is shared, or (K, N, ...) if per_member.
 
-        With train=True and dropout, every member draws its own masks (vmap randomness="different").
+        The numbers of ``vmap`` over ``logits``, bit for bit. A SoftmaxRegression runs as one product
+        (``_affine_logits``), the library's MLP without batch norm as one ``bmm`` per layer (``_member_logits``),
+        anything else through vmap. With train=True and dropout, every member draws its own masks (vmap
+        randomness="different"). ``member_grads=True``: differentiating the result gives, bit for bit, each
+        member's ``vmap(grad(...))`` gradient (what training computes) instead of the gradient of the vmapped
+        forward (what a tunnel's batched step computes); the two differ only in rounding.
         """
         if thetas.ndim != 2 or thetas.shape[1] != self.D:
             raise ValueError(f"thetas must have shape (K, D) with D = {self.D}, got {tuple(thetas.shape)}")
         if self._affine is not None:
             return self._affine_logits(thetas, self._cast(thetas, X), per_member)
         dropout = train and self.has_dropout
+        if self._member_plan is not None and not dropout:
+            X = self._cast(thetas, X)
+            if chunk_size is None or chunk_size >= thetas.shape[0]:
+                return self._member_logits(thetas, X, per_member, member_grads)
+            return torch.cat([self._member_logits(thetas[i:i + chunk_size], X[i:i + chunk_size] if per_member else X,
+                                                  per_member, member_grads)
+                              for i in range(0, thetas.shape[0], chunk_size)])
         f = lambda th, x: self.logits(th, x, train=train)  # noqa: E731
         ctx = _seeded(seed, X.device) if dropout and seed is not None else contextlib.nullcontext()
         with ctx:
             return vmap(f, in_dims=(0, 0 if per_member else None), randomness="different" if dropout else "error",
                         chunk_size=chunk_size)(thetas, X)
+
+    def _member_logits(self, thetas: torch.Tensor, X: torch.Tensor, per_member: bool,
+                       member_grads: bool) -> torch.Tensor:
+        """``_direct_plan`` for K members at once (no batch norm, dropout off): each linear step is
+        z = b_k + h_k W_k^T as one ``bmm`` over the members -- the kernels vmap's batching rule for ``F.linear``
+        runs, on the shared input expanded to (K, N, d) -- and the activations act on (K, N, width)."""
+        K = thetas.shape[0]
+        h = X.flatten(2) if per_member else X.flatten(1).expand(K, -1, -1)
+        i = 0
+        for step in self._member_plan:
+            if step[0] == "linear":
+                _, out, inp, has_bias = step
+                W = thetas[:, i:i + out * inp].view(K, out, inp)
+                i += out * inp
+                b = thetas[:, i:i + out] if has_bias else None
+                i += out if has_bias else 0
+                if member_grads:
+                    h = _MemberLinear.apply(h, W, b)
+                else:
+                    z = torch.bmm(h, W.transpose(1, 2))
+                    h = z if b is None else b.unsqueeze(1) + z
+            elif step[0] == "tanh":
+                h = torch.tanh(h)
+            elif step[0] == "relu":
+                h = torch.relu(h)
+        return h
+
+    @property
+    def member_grads_exact(self) -> bool:
+        """True when differentiating ``batched_loss(..., member_grads=True)`` gives each member's
+        ``vmap(grad(loss))`` bit for bit without vmap (the library's MLP without batch norm: ~2x per
+        training step on a CPU, benchmarks/bench_train.py)."""
+        return self._member_plan is not None
 
     @property
     def batched_fast(self) -> bool:
@@ -334,8 +406,11 @@ class FlatModel:
         return (X.flatten(1) @ W.reshape(K * C, d).T).view(-1, K, C).transpose(0, 1) + b
 
     def batched_loss(self, thetas: torch.Tensor, X: torch.Tensor, y: torch.Tensor, train: bool = False, seed=None,
-                     per_member: bool = False, chunk_size: int | None = None) -> torch.Tensor:
-        """Mean cross-entropy of each of K parameter vectors, shape (K,); y is (N,) or (K, N) if per_member."""
-        logits = self.batched_logits(thetas, X, train=train, seed=seed, per_member=per_member, chunk_size=chunk_size)
+                     per_member: bool = False, chunk_size: int | None = None,
+                     member_grads: bool = False) -> torch.Tensor:
+        """Mean cross-entropy of each of K parameter vectors, shape (K,); y is (N,) or (K, N) if per_member.
+        ``member_grads``: as in ``batched_logits``."""
+        logits = self.batched_logits(thetas, X, train=train, seed=seed, per_member=per_member, chunk_size=chunk_size,
+                                     member_grads=member_grads)
         K, N, _ = logits.shape
         return cross_entropy(logits, y.expand(K, N) if not per_member else y)

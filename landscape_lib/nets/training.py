@@ -3,8 +3,9 @@
 ``train(cfg)`` is the sequential reference: a leaf tensor theta in R^D, ordinary autograd through
 ``FlatModel.loss`` and ``torch.optim.Adam`` / ``torch.optim.SGD``. ``train_many(cfg, seeds)``
 trains K independent optima at once: the K parameter vectors are stacked into a (K, D) tensor, the
-per-member gradients come from ``vmap(grad(objective))`` over ``functional_call``, and Adam / SGD
-are re-implemented on the stacked tensor with exactly torch's update rule:
+per-member gradients come from ``vmap(grad(objective))`` (for the library's MLP without batch norm: one
+``bmm`` per layer with vmap's gradient kernels, the same numbers bit for bit, ``FlatModel.member_grads_exact``),
+and Adam / SGD are re-implemented on the stacked tensor with exactly torch's update rule:
 
     Adam:  m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2,
            theta <- theta - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
@@ -288,10 +289,10 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
 
     if not isinstance(vectorize, bool):
         raise ValueError(f"vectorize must be True or False, got {vectorize!r}")
-    if vectorize and flat.batched_fast and not use_dropout:
+    if vectorize and (flat.batched_fast or flat.member_grads_exact) and not use_dropout:
         def grad_fn(th, xb, yb):
             th = th.detach().requires_grad_(True)
-            ce = flat.batched_loss(th, xb, yb, per_member=not full_batch)
+            ce = flat.batched_loss(th, xb, yb, per_member=not full_batch, member_grads=True)
             obj = ce + 0.5 * cfg.l2 * th.pow(2).sum(1) if cfg.l2 else ce
             return torch.autograd.grad(obj.sum(), th)[0], ce.detach()
     elif vectorize:
