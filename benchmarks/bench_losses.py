@@ -141,7 +141,7 @@ def main(argv=None) -> int:
         rows.append((f"mlp-bn loss at 43 points, BN {definition}: functional_call vs direct", 43, r))
     cfg = dataclasses.replace(spec.resolve("mlp-digits"), seed=0)
     fast, slow = Problem.of(cfg), Problem.of(cfg)
-    slow.flat._member_plan = None
+    slow.flat._members = False
     Xtr, y = fast.data.X_train, fast.data.y_train
     gen = torch.Generator().manual_seed(4)
     nodes = fast.flat.theta0() + 0.01 * torch.randn(9, fast.D, generator=gen)
