@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from landscape_lib.measure.lab import tier_spec_for  # noqa: E402
+from landscape_lib.protocols.lab import tier_spec_for  # noqa: E402
 from landscape_lib.nets.params import cross_entropy  # noqa: E402
 from landscape_lib.nets.problem import Problem  # noqa: E402
 

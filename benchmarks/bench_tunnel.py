@@ -52,7 +52,7 @@ def main(argv=None):
     steps = 100 if args.quick else 300
     rows = [bench("toy D=1000 n=900", land.loss, A, B, steps=steps)]
     if not args.quick:
-        from landscape_lib.measure.lab import tier_spec_for
+        from landscape_lib.protocols.lab import tier_spec_for
         from landscape_lib.nets.problem import Problem
         from landscape_lib.nets.training import train_many
 

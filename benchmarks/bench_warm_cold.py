@@ -2,7 +2,7 @@
 
 Runs ``pytest claims --tier quick -n 2`` twice against one fresh, empty measurement cache: the first run
 (cold) trains every optimum and measures every tunnel, count profile, d90 sweep and connector; the second
-(warm) finds them all in the cache. Goal (issue 8): warm <= 1/5 of cold. Usage:
+(warm) finds them all in the cache. Goal: warm <= 1/5 of cold. Usage:
 
     .venv/bin/python benchmarks/bench_warm_cold.py [extra pytest args, e.g. -k C4]
 """

@@ -1,17 +1,17 @@
 """landscape_lib: measurements of neural-network loss-landscape geometry (Fort & Jastrzebski 2019;
-He, Huang & Yuan 2019), cut by what each part computes:
+He, Huang & Yuan 2019), and the claims run built on them. Layers, each importing only those before it:
 
-- ``geometry/``: the toy n-wedge model, paths between optima, probes, subspaces, intrinsic dimension,
-  radial motion, and curvature (Hessian-vector products, Lanczos, short-direction counts, spectra);
-- ``nets/``: datasets, models, flat parameters, training configurations and training;
-- ``verdicts/``: the papers' claims (``claims``), their declared cases (``cases``), the pure decision
-  (``decide``), baselines (``baselines``) and running a case (``run``);
-- ``measure/``: the lab (optima, problems, the measurement cache), the measurement protocols the cases
-  name, and the paper's toy and real-network experiments;
-- ``report/``: the ledger, the one table renderer, Allure, the claims page, plots and the report command;
-- ``cache``: the content-addressed disk cache shared by processes and xdist workers.
+- ``types`` (verdicts, roles, ``Sample``, checks, tiers, case ids), ``stats``, ``cache`` -- plain building blocks;
+- ``geometry/`` (the toy n-wedge model, paths, probes, curvature) and ``nets/`` (data, models, training);
+- ``protocols/``: the lab (optima, problems, the measurement cache) and the measurement protocols, grouped by
+  what they measure;
+- ``verdicts/``: the papers' claims, their declared cases, ``decide`` (a case) and ``headline`` (a claim),
+  baselines;
+- ``run``: a claims run as plain code (``check_claims`` works without pytest);
+- ``report/`` (ledger, tables, figures, Allure, the claims page) and ``pytest_plugin``.
 
-Nothing heavy is imported here: import the modules you need.
+Nothing heavy is imported here: import the modules you need, e.g.
+``from landscape_lib.run import check_claims; ledger = check_claims(tier="quick", claims=["C4"])``.
 """
 
 __version__ = "0.1.0"

@@ -44,7 +44,8 @@ from typing import Callable, NamedTuple, TypeVar
 
 from filelock import FileLock, Timeout
 
-__all__ = ["Cache", "CacheBusy", "CacheCorruptionWarning", "CacheStats", "EntryInfo", "default_root", "key_for",
+__all__ = ["Cache", "CacheBusy", "CacheCorruptionWarning", "CacheStats", "EntryInfo", "code_version", "default_root",
+           "key_for",
            "ENV_VAR", "DEFAULT_DIR"]
 
 T = TypeVar("T")
@@ -173,6 +174,45 @@ def key_for(*parts, version: str = "", prefix: str = "") -> str:
     blob = json.dumps(desc, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     digest = hashlib.sha256(blob.encode("ascii")).hexdigest()[:_HASH_CHARS]
     return f"{prefix}-{digest}" if prefix else digest
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _without_docstrings(tree):
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def code_version(*parts: str) -> str:
+    """A version string for cache keys: what the code under ``parts`` (files or folders, relative to the
+    ``landscape_lib`` package) *does*, not how it is written down.
+
+    sha256 over each module's path and ``ast.dump`` of its syntax tree with every docstring removed:
+    comments, docstrings, blank lines and formatting do not enter it, so rewording them keeps every cached
+    entry, while any change to a statement, a constant or a signature gives new keys (16 hex digits)."""
+    import ast
+
+    if not parts:
+        raise ValueError("code_version needs at least one file or folder of the package")
+    h = hashlib.sha256()
+    for part in parts:
+        p = _PACKAGE / part
+        if not p.exists():
+            raise ValueError(f"code_version: {part!r} is not a file or folder of {_PACKAGE}")
+        base = _PACKAGE if p.is_relative_to(_PACKAGE) else p.parent
+        for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
+            h.update(f.relative_to(base).as_posix().encode())
+            tree = _without_docstrings(ast.parse(f.read_text(encoding="utf-8")))
+            h.update(ast.dump(tree, annotate_fields=False, include_attributes=False).encode())
+    return h.hexdigest()[:16]
 
 
 def _check_key(key) -> str:

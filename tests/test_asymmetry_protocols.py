@@ -1,4 +1,4 @@
-"""The helpers of landscape_lib/measure/protocols_asymmetry.py (A1-A6): exact answers at toy sizes."""
+"""The helpers of landscape_lib/protocols/asymmetry.py (A1-A6): exact answers at toy sizes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 
 from landscape_lib.geometry.probes import loss_along, random_unit_directions
-from landscape_lib.measure import protocols_asymmetry as av
+from landscape_lib.nets.models import build_model
+from landscape_lib.protocols import asymmetry as av
 from landscape_lib.nets.params import FlatModel
-from landscape_lib.verdicts.decide import NOT_MEASURABLE
 
 DT = torch.float64
 
@@ -50,23 +50,24 @@ def test_declared_rule_not_measurable_off_the_grid():
     rule, _, _, why = av.declared_rule(ls, L, 2.0)
     assert rule is None and "no room for r" in why
     s = av.profile_stats(ls, L, 2.0, 1000.0)
-    assert s[NOT_MEASURABLE] and "asym_fraction" not in s
+    assert s.not_measurable and "asym_fraction" not in s.metrics
 
 
 def test_profile_stats_symmetric_quadratic_has_no_asymmetric_direction():
     ls, L, _ = _exp_profiles(0.0)
-    s = av.profile_stats(ls, L, 2.0, 4.0)
+    s = av.profile_stats(ls, L, 2.0, 4.0).metrics
     assert s["asym_count"] == 0 and s["asym_fraction"] == 0.0 and s["fraction_ci_lo"] == 0.0
     assert s["max_margin_over_delta"] < 1e-9
 
 
 def test_profile_stats_exp_valley_is_asymmetric_and_the_plotted_side_is_sharp():
     ls, L, U = _exp_profiles(3.0, n_dirs=16)
-    s = av.profile_stats(ls, L, 2.0, 4.0)
+    r = av.profile_stats(ls, L, 2.0, 4.0)
+    s, a = r.metrics, r.arrays
     assert s["asym_count"] > 0 and 0 < s["fraction_ci_lo"] <= s["asym_fraction"] <= s["fraction_ci_hi"]
     assert s["sharp_plus"] + s["sharp_minus"] == s["asym_count"]
-    assert s["_plus"][-1] > s["_minus"][-1]  # the plotted +u is the sharp side
-    j, sign = s["_sharp"]
+    assert a["plus"][-1] > a["minus"][-1]  # the plotted +u is the sharp side
+    j, sign = a["sharp"]
     assert sign in (1, -1) and 0 <= j < 16
 
 
@@ -125,7 +126,7 @@ def test_one_neuron_is_the_logistic_loss_and_newton_finds_its_minimum():
     from landscape_lib.nets.data import load_dataset
     from landscape_lib.nets.problem import Problem
 
-    m = av.one_neuron((1,), 2)
+    m = build_model("one_neuron", (1,), 2)
     flat = FlatModel(m, dtype=DT)
     assert flat.D == 2 and flat.names == ["linear.weight", "linear.bias"]
     ds = load_dataset("gaussians", seed=3)
@@ -144,22 +145,23 @@ def test_one_neuron_is_the_logistic_loss_and_newton_finds_its_minimum():
     assert float(g.norm()) < 1e-10
     assert 1.5 < float(th_min[0]) < 2.6 and abs(float(th_min[1])) < 0.3  # Bayes: w = 2, b = 0
     with pytest.raises(ValueError, match="1-D inputs and 2 classes"):
-        av.one_neuron((2,), 2)
+        build_model("one_neuron", (2,), 2)
     assert Problem  # imported for its side effects only in the protocol
 
 
 def test_cases_asymmetry_declare_one_primary_definition_per_configuration():
-    from landscape_lib.verdicts import cases_asymmetry
+    from landscape_lib.types import Role
+    from landscape_lib.verdicts.cases import asymmetry as cases_asymmetry
     from landscape_lib.verdicts.cases import validate
 
-    cs = cases_asymmetry.declare()
+    cs = cases_asymmetry.CASES
     validate(cs)
     for c in cs:
-        if c.claim in ("A1", "A2", "A3", "A5", "A6") and c.primary:
+        if c.claim in ("A1", "A2", "A3", "A5", "A6") and c.role == Role.PRIMARY:
             assert dict(c.definition) == {"bn": "recomputed"}
-        if c.control:
+        if c.role == Role.CONTROL:
             assert c.holds_if
-    bn_cases = {(c.claim, c.definition.get("bn")) for c in cs if c.claim in ("A1", "A2", "A3", "A6") and not c.control
-                and c.params.get("model", "mlp-bn") == "mlp-bn"}
+    bn_cases = {(c.claim, c.definition.get("bn")) for c in cs if c.claim in ("A1", "A2", "A3", "A6")
+                and c.role != Role.CONTROL and c.params.get("model", "mlp-bn") == "mlp-bn"}
     for claim in ("A1", "A2", "A3", "A6"):
         assert {d for cl, d in bn_cases if cl == claim} == set(av.BN_DEFINITIONS)

@@ -560,3 +560,24 @@ def test_entries_record_how_long_the_build_took(tmp_path):
     c.get_or_build("k", lambda: _time.sleep(0.05) or 1)
     [e] = c.entries()
     assert e.build_s is not None and e.build_s >= 0.05
+
+
+def test_code_version_follows_what_code_does_not_how_it_is_written(tmp_path):
+    """Rewording a comment or a docstring, or reformatting, keeps the version; changing a statement or a
+    constant changes it."""
+    from landscape_lib.cache import code_version
+
+    f = tmp_path / "mod.py"
+
+    def version(src):
+        f.write_text(src)
+        return code_version(str(f))
+
+    base = version('"""Doc."""\n\ndef g(x):\n    """Twice x."""\n    return 2 * x  # double\n')
+    assert version('"""Other words."""\n\n\ndef g(x):\n    """Two times x."""\n    return 2*x\n') == base
+    assert version('def g(x):\n    return 2 * x\n') == base
+    assert version('"""Doc."""\n\ndef g(x):\n    """Twice x."""\n    return 3 * x\n') != base
+    assert version('"""Doc."""\n\ndef g(y):\n    """Twice x."""\n    return 2 * y\n') != base
+    assert len(base) == 16 and code_version("types.py") != code_version("stats.py")
+    with pytest.raises(ValueError, match="not a file or folder"):
+        code_version("no_such_module.py")

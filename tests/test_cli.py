@@ -35,34 +35,35 @@ def test_own_model_baseline_update_then_guard(tmp_path):
     out = _pytest(*common, "--baseline-update", tmp_path=tmp_path)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
     path = base / f"quick-{LABEL}.json"
-    assert "added C4/line" in out.stdout and path.exists(), out.stdout[-3000:]
+    line, optima = f"C4/{LABEL}/line", f"C13/{LABEL}/optima"
+    assert f"added {line}" in out.stdout and path.exists(), out.stdout[-3000:]
     original = json.loads(path.read_text())
-    assert set(original["cases"]) == {"C4/line", "C13/optima"}
+    assert set(original["cases"]) == {line, optima}
 
     out = _pytest(*common, tmp_path=tmp_path)
     assert out.returncode == 0, out.stdout[-4000:]
 
     edited = json.loads(path.read_text())
-    v = edited["cases"]["C4/line"]["verdict"]
-    edited["cases"]["C4/line"]["verdict"] = "refuted" if v != "refuted" else "holds"
+    v = edited["cases"][line]["verdict"]
+    edited["cases"][line]["verdict"] = "refuted" if v != "refuted" else "holds"
     path.write_text(json.dumps(edited))
     out = _pytest(*common, tmp_path=tmp_path)
     assert out.returncode == 1
-    assert f"REGRESSION: verdict {v}, expected {edited['cases']['C4/line']['verdict']} ({path})" in out.stdout, \
+    assert f"REGRESSION: verdict {v}, expected {edited['cases'][line]['verdict']} ({path})" in out.stdout, \
         out.stdout[-4000:]
 
     edited = json.loads(json.dumps(original))
-    edited["cases"]["C13/optima"]["metrics"]["max_abs_cos"] = [100.0, 101.0]
+    edited["cases"][optima]["metrics"]["max_abs_cos"] = [100.0, 101.0]
     path.write_text(json.dumps(edited))
     out = _pytest(*common, tmp_path=tmp_path)
     assert out.returncode == 1 and "max_abs_cos = " in out.stdout and "outside its band [100, 101]" in out.stdout, \
         out.stdout[-4000:]
 
     edited = json.loads(json.dumps(original))
-    edited["cases"]["C4/no-such-case"] = {"verdict": "holds", "metrics": {}}
+    edited["cases"][f"C4/{LABEL}/no-such-case"] = {"verdict": "holds", "metrics": {}}
     path.write_text(json.dumps(edited))
     out = _pytest(*common, tmp_path=tmp_path)
-    assert out.returncode == 1 and f"{path}: C4/no-such-case" in out.stdout, out.stdout[-4000:]
+    assert out.returncode == 1 and f"{path}: C4/{LABEL}/no-such-case" in out.stdout, out.stdout[-4000:]
 
 
 def test_a_factory_that_returns_no_module_is_a_clear_error(tmp_path):

@@ -350,8 +350,10 @@ def test_bad_threshold_fraction_is_rejected(fraction):
 
 def test_declared_fraction_is_defined_once_and_used_by_the_measurements():
     from landscape_lib.geometry import short_directions as sd
-    from landscape_lib.measure import real as rx
+    from landscape_lib.protocols import short_direction_counts as rx
+    from landscape_lib.verdicts.cases import short_direction_counts as cases
 
-    assert sd.DECLARED_FRACTION == 0.1
+    assert sd.DECLARED_FRACTION == 0.1 and sd.TOY_FRACTION * sd.TOY_TOP_EIGENVALUE == 1.0
     assert rx.DECLARED_FRACTION is sd.DECLARED_FRACTION and rx.FRACTIONS[0] is sd.DECLARED_FRACTION
+    assert cases.C3_FRACTIONS[0] is sd.DECLARED_FRACTION
     assert ShortDirectionThreshold.of([2.0]).fraction == sd.DECLARED_FRACTION

@@ -1,4 +1,4 @@
-"""The trained-optima plugin: xdist workers train an entry once; a killed run leaves no valid entry."""
+"""The plugin and the suite's lab fixtures: xdist workers train an entry once; a killed run leaves no valid entry."""
 
 import os
 import signal
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PLUGIN = ("-p", "landscape_lib.pytest_plugin", "-p", "fixtures.lab", "-p", "no:cacheprovider")
 
 WORKER_TESTS = textwrap.dedent('''
     import os
@@ -45,8 +46,8 @@ def _env(tmp_path):
 
 def test_two_xdist_workers_train_the_same_optima_once(tmp_path):
     (tmp_path / "test_workers.py").write_text(WORKER_TESTS)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "fixtures.plugin", "-p", "no:cacheprovider", "-n", "2",
-           "--noconftest", "--rootdir", str(tmp_path), "-c", os.devnull, "--cache-dir", str(tmp_path / "cache"),
+    cmd = [sys.executable, "-m", "pytest", "-q", *PLUGIN, "-n", "2", "--noconftest", "--rootdir", str(tmp_path), "-c",
+           os.devnull, "--cache-dir", str(tmp_path / "cache"), "--reports-dir", str(tmp_path / "reports"),
            str(tmp_path / "test_workers.py")]
     out = subprocess.run(cmd, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -131,8 +132,8 @@ MISSED_TARGET = textwrap.dedent('''
 
 def test_fixtures_never_hand_out_an_optimum_that_missed_its_target(tmp_path):
     (tmp_path / "test_missed.py").write_text(MISSED_TARGET)
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "fixtures.plugin", "-p", "no:cacheprovider",
-           "--noconftest", "--rootdir", str(tmp_path), "-c", os.devnull, "--cache-dir", str(tmp_path / "cache"),
+    cmd = [sys.executable, "-m", "pytest", "-q", *PLUGIN, "--noconftest", "--rootdir", str(tmp_path), "-c",
+           os.devnull, "--cache-dir", str(tmp_path / "cache"), "--reports-dir", str(tmp_path / "reports"),
            str(tmp_path / "test_missed.py")]
     out = subprocess.run(cmd, cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -140,7 +141,7 @@ def test_fixtures_never_hand_out_an_optimum_that_missed_its_target(tmp_path):
 
 
 def test_tier_spec_and_bad_input():
-    from landscape_lib.measure.lab import tier_spec_for
+    from landscape_lib.protocols.lab import tier_spec_for
 
     quick = tier_spec_for("quick")
     assert list(quick.configs) == ["mlp-digits"] and quick.k == 12
@@ -155,21 +156,32 @@ def test_claim_cases_are_dealt_longest_first_by_their_recorded_durations(tmp_pat
     other items keep their order after them; --store-durations merges a run's seconds into the file."""
     from types import SimpleNamespace as NS
 
-    import fixtures.verdicts as fv
+    import landscape_lib.pytest_plugin as plugin
 
     path = tmp_path / "durations.json"
-    monkeypatch.setattr(fv, "DURATIONS", path)
-    path.write_text('{"quick": {"C8:mlp-digits:budget": 60.0, "C4:toy:line-D100": 1.0}}')
+    monkeypatch.setattr(plugin, "DURATIONS", path)
+    path.write_text('{"quick": {"C8/mlp-digits/budget": 60.0, "C4/toy/line-D100": 1.0}}')
     case = lambda i: NS(fixturenames=("claim_case",), callspec=NS(id=i))  # noqa: E731
     other = NS(fixturenames=("tmp_path",))
-    a, b, c, d = case("C4:toy:line-D100"), case("C2:toy:new"), case("C8:mlp-digits:budget"), case("C1:toy:x")
+    a, b, c, d = case("C4/toy/line-D100"), case("C2/toy/new"), case("C8/mlp-digits/budget"), case("C1/toy/x")
     items = [other, a, b, c, d]
     cfg = NS(getoption=lambda name: {"--tier": "quick", "--store-durations": True}[name])
-    fv.pytest_collection_modifyitems(None, cfg, items)
+    plugin.pytest_collection_modifyitems(None, cfg, items)
     assert items == [c, a, b, d, other]
-    fv.store_durations(cfg, [{"claim": "C2", "configuration": "toy", "case": "new", "seconds": 3.04}])
-    assert fv._durations()["quick"] == {"C2:toy:new": 3.0, "C4:toy:line-D100": 1.0, "C8:mlp-digits:budget": 60.0}
+    plugin.store_durations(cfg, [{"id": "C2/toy/new", "seconds": 3.04}])
+    assert plugin._durations()["quick"] == {"C2/toy/new": 3.0, "C4/toy/line-D100": 1.0, "C8/mlp-digits/budget": 60.0}
     path.write_text("not json")
     items = [other, a, c]
-    fv.pytest_collection_modifyitems(None, cfg, items)
+    plugin.pytest_collection_modifyitems(None, cfg, items)
     assert items == [other, a, c]  # no durations: collection order
+
+
+def test_shipped_durations_name_declared_cases():
+    """Every id in claims/durations.json is a declared case's id (one spelling: <claim>/<configuration>/<case>)."""
+    import landscape_lib.pytest_plugin as plugin
+    from landscape_lib.protocols.lab import tier_spec_for
+    from landscape_lib.run import declared_ids
+
+    for tier, seconds in plugin._durations().items():
+        ids = set().union(*declared_ids(tier, tier_spec_for(tier).configs).values())
+        assert set(seconds) <= ids, sorted(set(seconds) - ids)[:5]

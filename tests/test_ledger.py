@@ -6,14 +6,15 @@ import json
 import pytest
 
 from landscape_lib.report import ledger, tables
+from landscape_lib.types import Role, Sample
 from landscape_lib.verdicts import decide as dc
 from landscape_lib.verdicts.claims import get
-from landscape_lib.verdicts.run import Row
+from landscape_lib.verdicts.row import Row
 
 
 def _row(claim="C4", case="line", role="primary", verdict="holds", value=50.0, label="mlp-digits", **kw):
-    d = dc.decide(get(claim).checks, [{"wall_ratio": value}], dc.POINT)
-    return Row(claim=claim, case=case, configuration=label, role=role, verdict=verdict or d.verdict,
+    d = dc.decide(get(claim).checks, [Sample({"wall_ratio": value})], dc.POINT)
+    return Row(claim=claim, case=case, configuration=label, role=Role(role), verdict=verdict or d.verdict,
                reason=d.reason, decided=[c.as_dict() for c in d.checks], statistic=dc.POINT.describe(), samples=1,
                rule=get(claim).rule, repro="pytest 'x::y' --tier quick", **kw).as_dict()
 
@@ -36,6 +37,7 @@ def test_rows_from_several_workers_merge_into_one_ledger(tmp_path, monkeypatch):
     assert "| C4 | **holds** | mlp-digits: holds | 0/0 | 1/1 |" in md
     text = ledger.table(led)
     assert "C4/mlp-digits/line" in text and "wall_ratio=50" in text
+    assert text.splitlines()[-1] == data["summary"] and "headline (primary cases):" in text  # the headline last
 
 
 def test_reset_forgets_an_earlier_session(tmp_path):
@@ -61,9 +63,41 @@ def test_the_message_says_measured_vs_expected_configuration_quote_and_repro():
 
 
 def test_the_table_renders_intervals_in_every_format():
-    d = dc.decide(get("C8").checks, [{"mid_excess_over_noise": v} for v in (1.0, 2.0, 3.0)], dc.MEAN95)
-    row = Row(claim="C8", case="x", configuration="m", role="primary", verdict=d.verdict,
+    d = dc.decide(get("C8").checks, [Sample({"mid_excess_over_noise": v}) for v in (1.0, 2.0, 3.0)], dc.MEAN95)
+    row = Row(claim="C8", case="x", configuration="m", role=Role.PRIMARY, verdict=d.verdict,
               decided=[c.as_dict() for c in d.checks]).as_dict()
     assert "(n=3)" in tables.text(row) and "[1" in tables.text(row)
     assert "| mid_excess_over_noise | 2 | [" in tables.markdown(row)
     assert "<table class='checks'>" in tables.html(row)
+
+
+def test_compare_ledgers_lists_every_difference(tmp_path):
+    """benchmarks/compare_ledgers.py: identical ledgers give no line; a verdict, a decided value, a measured value
+    and a null that differ each give one; an old ledger's nulls inside ``measured`` compare with a new one's
+    ``nulls`` field."""
+    import copy
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_ledgers", ledger.__file__.replace(
+        "landscape_lib/report/ledger.py", "benchmarks/compare_ledgers.py"))
+    cmp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cmp)
+    row = {**_row(), "measured": {"wall_ratio": 50.0, "line_max": 1.0}, "nulls": {"cv_null": 0.5},
+           "intervals": {"x": [0.1, 0.2]}}
+    old = {"rows": [{**row, "measured": {"wall_ratio": 50.0, "line_max": 1.0, "cv_null": 0.5, "x_ci": [0.1, 0.2]},
+                     "nulls": {}, "intervals": {}}], "claims": {"C4": {"verdict": "holds"}}}
+    new = {"rows": [row], "claims": {"C4": {"verdict": "holds"}}}
+    assert cmp.compare(old, new) == []
+    changed = copy.deepcopy(new)
+    r = changed["rows"][0]
+    r["verdict"], r["measured"]["line_max"], r["nulls"]["cv_null"] = "refuted", 1.5, 0.6
+    r["decided"][0]["value"] = 51.0
+    changed["claims"]["C4"]["verdict"] = "refuted"
+    diffs = cmp.compare(new, changed)
+    assert len(diffs) == 5 and any("verdict holds -> refuted" in d for d in diffs)
+    assert any("'line_max' 1.0 -> 1.5" in d for d in diffs) and any("C4: headline holds -> refuted" in d for d in diffs)
+    assert cmp.compare(new, changed, rtol=0.5) == [d for d in diffs if "verdict" in d or "status" in d or "headline" in d]
+    (tmp_path / "a.json").write_text(json.dumps(new))
+    (tmp_path / "b.json").write_text(json.dumps(changed))
+    assert cmp.main([str(tmp_path / "a.json"), str(tmp_path / "a.json")]) == 0
+    assert cmp.main([str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 1

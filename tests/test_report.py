@@ -21,7 +21,9 @@ from landscape_lib.report import ledger, tables
 from landscape_lib.report import plots as report
 from landscape_lib.verdicts import decide as dc
 from landscape_lib.verdicts.claims import CLAIMS
-from landscape_lib.verdicts.run import Row
+from landscape_lib.run import Ledger
+from landscape_lib.types import Role, Sample
+from landscape_lib.verdicts.row import Row
 
 matplotlib.use("Agg")
 
@@ -78,7 +80,7 @@ def synthetic_rows(tier: str = "quick") -> list[dict]:
     for cid, conf, case, role, outcome, n, expected, extra in SYNTHETIC:
         claim = CLAIMS[cid]
         samples = _samples(claim, outcome, n)
-        d = dc.decide(claim.checks, samples, claim.statistic)
+        d = dc.decide(claim.checks, [Sample(x) for x in samples], claim.statistic)
         assert d.verdict == outcome, (cid, case, d)
         exp = expected or ("refuted" if role == "control" else "holds")
         regression = []
@@ -88,13 +90,13 @@ def synthetic_rows(tier: str = "quick") -> list[dict]:
             regression = [f"verdict {d.verdict}, expected {exp} (claims/baselines/{tier}-{conf}.json)"]
         metrics = sorted({k for s in samples for k in s})
         measured = {k: [s.get(k) for s in samples] if n > 1 else samples[0].get(k) for k in metrics}
-        row = Row(claim=cid, case=case, configuration=conf, role=role, verdict=d.verdict, reason=d.reason,
+        row = Row(claim=cid, case=case, configuration=conf, role=Role(role), verdict=d.verdict, reason=d.reason,
                   decided=[c.as_dict() for c in d.checks], statistic=claim.statistic.describe(),
                   samples=n, ci=list(d.ci) if d.ci else None, measured=measured, rule=claim.rule,
                   params={"D": 100} if conf == "toy" else {}, definition={"nodes": case} if cid == "C8" else {},
                   sample_ids=list(range(n)), expected=exp,
                   baseline=f"claims/baselines/{tier}-{conf}.json", regression=regression, seconds=1.25, tier=tier,
-                  repro=f"pytest 'claims/test_claims.py::test_case[{cid}:{conf}:{case}]' --tier {tier}",
+                  repro=f"pytest 'claims/test_claims.py::test_case[{cid}/{conf}/{case}]' --tier {tier}",
                   error=d.reason if d.verdict == "error" else "")
         for k, v in extra.items():
             setattr(row, k, v)
@@ -110,8 +112,7 @@ def synthetic_ledger(reports=None, tier: str = "quick") -> dict:
         for r in rows:
             ledger.append(reports, r)
         return ledger.merge(reports, {"tier": tier, "device": "cpu", "torch": "2.x"})
-    claims = ledger.claim_summaries(rows)
-    return {"tier": tier, "device": "cpu", "summary": ledger.summarize(claims, rows), "claims": claims, "rows": rows}
+    return Ledger.of(rows, {"tier": tier, "device": "cpu"}).as_dict()
 
 
 def by_id(rows, rid):

@@ -1,4 +1,4 @@
-"""Issue 9, toy side: the generalized landscape (C17), the null landscapes (C8/C10/C11 controls and null),
+"""The toy side of the controls and nulls: the generalized landscape (C17), the null landscapes (C8/C10/C11 controls and null),
 the squared-loss Adam of the C2 primary, the same-basin pairs, the batched m-connectors, the midpoint tunnel.
 Exact answers at toy sizes."""
 
@@ -11,7 +11,14 @@ from landscape_lib.geometry import connectors as cn
 from landscape_lib.geometry.subspace import MinimizeConfig, minimize, random_basis, toy_exact_minimize
 from landscape_lib.geometry.toy import (CosineLandscape, QuadraticWell, SubspaceLandscape, WedgeLandscape,
                                         random_points)
-from landscape_lib.measure import toy as tx
+from landscape_lib.protocols import endpoints as ep
+from landscape_lib.protocols import isotropy as iso
+from landscape_lib.protocols import m_connectors as mc_
+from landscape_lib.protocols import short_direction_counts as sd
+from landscape_lib.protocols import toy_landscape as tl
+from landscape_lib.protocols import tunnels as tn
+from landscape_lib.types import Sample
+from landscape_lib.verdicts.cases.toy_landscape import C17_CHECKS
 
 
 def _coordinate_bases(D, n):
@@ -134,50 +141,50 @@ def test_batched_adam_is_torch_adam_with_the_cosine_schedule():
     M = torch.stack([torch.cat([random_basis(d, 30, seed=d), torch.zeros(12 - d, 30, dtype=torch.float64)])
                      for d in (8, 10, 12)])
     cfg = MinimizeConfig(steps=300, lr=3e-2)
-    ours = tx.adam_on_hyperplanes(land.squared_loss_and_grad, P0, M, cfg)
+    ours = tl.adam_on_hyperplanes(land.squared_loss_and_grad, P0, M, cfg)
     _, ref = minimize(land.squared_loss, P0.expand(3, 30), M, cfg)
     assert torch.allclose(ours, ref, rtol=1e-9, atol=1e-18)
 
 
 def test_squared_loss_adam_reaches_the_declared_level_exactly_from_D_minus_n():
     land = WedgeLandscape(30, 24)  # s = 6
-    r = tx.hyperplane_threshold_adam(land, seed=100)
-    assert r["success_level"] == tx.ADAM_SQ_LEVEL == 1e-8
-    assert r["worst_sq_ratio_at_D_minus_n"] <= tx.ADAM_SQ_LEVEL
-    assert r["best_sq_ratio_below"] > tx.ADAM_SQ_LEVEL
+    r = tl.hyperplane_threshold_adam(land, seed=100).metrics
+    assert r["success_level"] == tl.ADAM_SQ_LEVEL == 1e-8
+    assert r["worst_sq_ratio_at_D_minus_n"] <= tl.ADAM_SQ_LEVEL
+    assert r["best_sq_ratio_below"] > tl.ADAM_SQ_LEVEL
     assert r["d_lim"] == 6 and r["d_lim_minus_D_minus_n"] == 0 and r["window_mismatches"] == 0
-    assert tx.threshold_grid(30, 6) == [1, 3, 4, 5, 6, 7, 8, 9, 30]
+    assert tl.threshold_grid(30, 6) == [1, 3, 4, 5, 6, 7, 8, 9, 30]
 
 
 def test_c2_control_without_wedges_needs_the_full_space():
-    r = tx.hyperplane_threshold_adam(WedgeLandscape(30, 0), seed=100, s=6)
+    r = tl.hyperplane_threshold_adam(WedgeLandscape(30, 0), seed=100, s=6).metrics
     assert r["d_lim"] == 30 and r["d_lim_minus_D_minus_n"] == 24 and r["window_mismatches"] == 4
 
 
 # -- same-basin pairs, midpoint tunnel, batched connectors -------------------------------------------
 def test_same_basin_points_share_the_wedge_and_the_loss():
     land = WedgeLandscape(60, 48)
-    O = tx.pair_optima(land, 4, seed=0, pair="same-basin")
+    O = ep.pair_optima(land, 4, seed=0, pair="same-basin")
     L = land.loss(O)
     assert torch.allclose(L, L[0].expand(4), rtol=1e-9)
     assert all(torch.equal(land.long_axes(O[0]), land.long_axes(o)) for o in O[1:])
     moved = (O[1:] - O[0]).norm(dim=1) / O[0].norm()
-    assert float(moved.max()) <= 1.01 * tx.PERTURBATION and float(moved.min()) > 0.1 * tx.PERTURBATION
+    assert float(moved.max()) <= 1.01 * ep.PERTURBATION and float(moved.min()) > 0.1 * ep.PERTURBATION
     with pytest.raises(ValueError, match="pair must be"):
-        tx.pair_optima(land, 2, 0, pair="twins")
+        ep.pair_optima(land, 2, 0, pair="twins")
 
 
 def test_midpoint_tunnel_has_one_node_and_no_halves():
-    r = tx.tunnel_experiment(WedgeLandscape(40, 30), 0, path="midpoint", steps=100)
-    assert len(r["_cos"]) == 1
-    assert "within_min" not in r and "across_abs" not in r
-    assert r["tunnel_ratio"] > 0 and r["drift"] < 1e-10
+    s = tn.tunnel_experiment(WedgeLandscape(40, 30), 0, path="midpoint", steps=100)
+    assert len(s.arrays["cos"]) == 1
+    assert "within_min" not in s.metrics and "across_abs" not in s.metrics
+    assert s.metrics["tunnel_ratio"] > 0 and s.metrics["drift"] < 1e-10
 
 
 def test_batched_connector_middles_are_the_m_connector_algorithm():
     land = CosineLandscape(20, seed=1)  # smooth: the batched and sequential runs agree to round-off
     O = land.minima(random_points(20, 4, seed=2), steps=500)
-    mids, losses = tx.connector_middles(land.loss, O, 3, steps=200)
+    mids, losses = mc_.connector_middles(land.loss, O, 3, steps=200)
     for m in (1, 2, 3):
         mc = cn.m_connector(land.loss, O[: m + 1], cn.ConnectorConfig(steps=200, lr=1e-2))
         assert torch.allclose(mids[m - 1], mc.middle, atol=1e-9)
@@ -186,20 +193,20 @@ def test_batched_connector_middles_are_the_m_connector_algorithm():
 
 def test_smooth_controls_report_the_decided_metrics():
     land = CosineLandscape(16, seed=0)
-    r = tx.smooth_tunnel_counts(land, 0)
-    assert {"mid_excess_over_noise", "count_noise", "threshold"} <= set(r) and r["count_noise"] == 0
-    assert len(r["_counts"]) == 5
+    s = sd.smooth_tunnel_counts(land, 0)
+    assert {"mid_excess_over_noise", "count_noise", "threshold"} <= set(s.metrics) and s.metrics["count_noise"] == 0
+    assert len(s.arrays["counts"]) == 5
 
 
 # -- C11 null, C17 comparison -------------------------------------------------------------------------
 def test_isotropy_reports_its_null_and_probes_independently_of_the_init():
-    r = tx.isotropy(WedgeLandscape(200, 180), seed=0)
-    assert r["cv_minus_null"] == pytest.approx(r["cv"] - r["cv_null"])
-    assert {"cv_null", "min_increase_null"} <= set(r)
+    s = iso.isotropy(WedgeLandscape(200, 180), seed=0)
+    assert s.metrics["cv_minus_null"] == pytest.approx(s.metrics["cv"] - s.nulls["cv_null"])
+    assert {"cv_null", "min_increase_null"} <= set(s.nulls)
     from landscape_lib.geometry.probes import random_unit_directions
 
     I = random_points(200, 1, seed=0)[0]
-    V = random_unit_directions(4, 200, seed=tx.PROBE_SEED_OFFSET)
+    V = random_unit_directions(4, 200, seed=iso.PROBE_SEED_OFFSET)
     assert float((V @ I / I.norm()).abs().max()) < 0.5
 
 
@@ -207,8 +214,14 @@ def test_compare_verdicts_counts_changes():
     ok = {"d_lim_minus_D_minus_n": 0, "window_mismatches": 0, "redraw_spread_below": 1.0, "wall_ratio": 100.0,
           "tunnel_ratio": 1.0, "wall_fraction": 0.01, "within_min": 0.9, "across_abs": 0.01, "cv": 0.05,
           "min_increase": 0.1, "cv_minus_null": -0.5}
-    bad = {**ok, "wall_ratio": 1.0}
-    same = tx.compare_verdicts({k: ok for k in tx.C17_EXPERIMENTS}, {k: ok for k in tx.C17_EXPERIMENTS})
+    good, bad = Sample(ok), Sample({**ok, "wall_ratio": 1.0})
+    names = tl.C17_EXPERIMENTS
+    same = tl.compare_verdicts({k: good for k in names}, {k: good for k in names}, C17_CHECKS)
     assert same["verdict_changes"] == 0 and same["compared"] == 5
-    diff = tx.compare_verdicts({k: ok for k in tx.C17_EXPERIMENTS}, {k: bad for k in tx.C17_EXPERIMENTS})
+    diff = tl.compare_verdicts({k: good for k in names}, {k: bad for k in names}, C17_CHECKS)
     assert diff["verdict_changes"] == 1 and diff["verdicts"]["C4"] == "holds / refuted"
+    nan = Sample({**ok, "cv": float("nan")})
+    assert tl.point_verdict(C17_CHECKS["C11"], nan) == "error"
+    assert tl.point_verdict(C17_CHECKS["C11"], Sample(not_measurable="why")) == "inconclusive"
+    with pytest.raises(ValueError, match="missing"):
+        tl.compare_verdicts({k: good for k in names}, {k: good for k in names}, {})

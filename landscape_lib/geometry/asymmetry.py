@@ -167,12 +167,9 @@ class AsymmetricFraction:
         """Exact (Clopper-Pearson) binomial confidence interval for the fraction at ``level``."""
         if not _num(level) or not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
-        from scipy.stats import beta
+        from ..stats import clopper_pearson
 
-        a = 1 - level
-        lo = 0.0 if self.count == 0 else float(beta.ppf(a / 2, self.count, self.n - self.count + 1))
-        hi = 1.0 if self.count == self.n else float(beta.ppf(1 - a / 2, self.count + 1, self.n - self.count))
-        return lo, hi
+        return clopper_pearson(self.count, self.n, level)
 
 
 def asymmetric_fraction(ls, losses: torch.Tensor, rule: AsymmetryRule) -> AsymmetricFraction:

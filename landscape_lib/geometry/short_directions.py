@@ -4,8 +4,11 @@ A "short direction" at theta is a Hessian eigen-direction whose eigenvalue excee
 
     threshold = fraction x mean(top Hessian eigenvalue at each endpoint optimum),
 
-with the declared fraction ``DECLARED_FRACTION = 0.1`` (the one place it is defined; the claims and the
-measurements import it). The same absolute threshold is used at every point along a path (a tunnel, a
+with the declared fraction ``DECLARED_FRACTION = 0.1`` on networks. On the toy model the Hessian of the
+squared toy loss has eigenvalues 0 and exactly 2 at an optimum, and the declared fraction there is
+``TOY_FRACTION = 0.5`` (threshold 1.0: half the top eigenvalue; the smooth toy control uses the same fraction
+of its optima's top eigenvalue). This is the one place both are defined; the claims and the measurements
+import them. The same absolute threshold is used at every point along a path (a tunnel, a
 connector), so counts at different points are comparable. ``count_short_directions`` computes the top
 k eigenvalues (``lanczos.top_eigenvalues``; k doubling from k0) until the k-th falls below the
 threshold; ``count_profile`` counts along a path for several fractions at once.
@@ -22,10 +25,12 @@ import torch
 from .hvp import LossFn, MatVec, _check_theta, make_hvp
 from .lanczos import top_eigenvalues
 
-__all__ = ["DECLARED_FRACTION", "CountResult", "ShortDirectionThreshold", "CountProfile",
+__all__ = ["DECLARED_FRACTION", "TOY_FRACTION", "TOY_TOP_EIGENVALUE", "CountResult", "ShortDirectionThreshold", "CountProfile",
            "count_short_directions", "count_profile"]
 
 DECLARED_FRACTION = 0.1  # threshold = DECLARED_FRACTION x the endpoints' mean top eigenvalue
+TOY_FRACTION = 0.5  # the toy model's: half the top eigenvalue of the squared loss at an optimum
+TOY_TOP_EIGENVALUE = 2.0  # the squared toy loss's Hessian at an optimum: 2 on the short axes, 0 on the long
 
 
 def _is_real(x) -> bool:

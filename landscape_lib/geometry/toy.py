@@ -204,7 +204,7 @@ def random_points(D: int, k: int, seed: int = 0, dtype=torch.float64) -> torch.T
 
 
 
-# -- generalized and null landscapes (issue 9) -------------------------------------------------------
+# -- generalized and null landscapes ----------------------------------------------------------------
 # Each landscape draws from its own stream, seed + _STREAM: with ``seed`` itself its first numbers would be
 # those of ``random_points(D, k, seed)``, i.e. the experiment's initial points would lie in its first
 # subspace, or along its first cosine's wave vector.

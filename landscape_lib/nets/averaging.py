@@ -24,6 +24,13 @@ for a convex loss; NaN when a loss on the line is NaN). ``snapshot_barriers`` ev
 between consecutive snapshots and from each snapshot to the weight average, all points in one batched
 call. ``travel`` gives the distances |s_{k+1} - s_k|, |s_k - average| and, with a start, |s_k - start|.
 
+One training loop serves both phases (``_run``: ``torch.optim`` on one parameter vector from a given theta,
+minibatches in epoch-wise random order from the phase's seed); ``CyclicConfig`` and ``SGDAverageConfig`` are the
+two shapes of such a phase (a cyclic schedule that keeps snapshots; a constant one whose iterates are averaged).
+It is not ``training.train_many``: that loop starts from a seed's initialization, stops at a target loss and
+draws its minibatch order and dropout masks from another stream, so sharing it would change every averaged
+number.
+
 The caller's model, tensors and FlatModel are never modified.
 """
 

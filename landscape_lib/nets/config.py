@@ -28,10 +28,13 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..cache import code_version
 from .data import NAMES as DATASET_NAMES
 from .models import NAMES as MODEL_NAMES
 
-TRAIN_CODE_VERSION = "1"
+# what the training code does (``cache.code_version``: comments and docstrings do not enter it)
+TRAIN_CODE_VERSION = code_version("nets/config.py", "nets/data.py", "nets/models.py", "nets/params.py",
+                                  "nets/training.py")
 _HASH_EXCLUDED = ("device", "data_root")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

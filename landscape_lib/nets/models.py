@@ -7,7 +7,8 @@ classifier. Pooling is applied only while both spatial sides are >= 2, so the sa
 (32 -> 16 -> 8 -> 4); the classifier's input size is derived from ``input_shape``.
 
 ``MLP`` is a fully connected tanh/ReLU network on the flattened input; ``SoftmaxRegression`` is
-multinomial logistic regression, a convex control (its loss landscape has one basin).
+multinomial logistic regression, a convex control (its loss landscape has one basin); ``OneNeuron`` is the
+one sigmoid neuron (weight and bias) of the Asymmetric Valleys rebuttal's Figure 1, on 1-D inputs.
 
 Parameter counts D on digits (1 x 8 x 8 -> 10): MLP hidden=(32,) D = 2,410; MLP hidden=(64, 32)
 D = 6,570; SimpleCNN D = 14,378; SoftmaxRegression D = 650.
@@ -23,7 +24,7 @@ from torch import nn
 from .data import resolve_factory
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
-NAMES = ("mlp", "simple_cnn", "softmax")
+NAMES = ("mlp", "simple_cnn", "softmax", "one_neuron")
 
 
 def _check_common(activation, dropout, batch_norm):
@@ -63,6 +64,18 @@ class SoftmaxRegression(nn.Module):
 
     def forward(self, x):
         return self.linear(x.flatten(1))
+
+
+class OneNeuron(nn.Module):
+    """One sigmoid neuron on 1-D inputs: logits (0, w x + b), so softmax cross-entropy = the logistic loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(1, 1)
+
+    def forward(self, x):
+        z = self.linear(x.flatten(1))
+        return torch.cat([torch.zeros_like(z), z], dim=1)
 
 
 class MLP(nn.Module):
@@ -134,6 +147,7 @@ _OPTS = {
     "mlp": {"hidden", "activation", "dropout", "batch_norm", "width"},
     "simple_cnn": {"activation", "dropout", "batch_norm", "width"},
     "softmax": set(),
+    "one_neuron": set(),
 }
 
 
@@ -141,7 +155,7 @@ def build_model(name: str, input_shape, num_classes: int, **opts) -> nn.Module:
     """Build model ``name`` for inputs of ``input_shape`` (without the batch axis) and ``num_classes``.
 
     name: "mlp" (opts hidden, activation, dropout, batch_norm, width: a multiplier of the hidden
-    widths), "simple_cnn" (activation, dropout, batch_norm, width), "softmax" (no opts), or
+    widths), "simple_cnn" (activation, dropout, batch_norm, width), "softmax" and "one_neuron" (no opts), or
     "package.module:factory", called as factory(input_shape, num_classes, **opts) and required to
     return an nn.Module. Initialization draws from torch's global RNG: seed it (or fork it) first.
     """
@@ -154,6 +168,10 @@ def build_model(name: str, input_shape, num_classes: int, **opts) -> nn.Module:
         if bad:
             raise ValueError(f"model {name!r} does not take option(s) {sorted(bad)}; allowed: {sorted(_OPTS[name])}")
         input_dim = math.prod(shape)
+        if name == "one_neuron":
+            if shape != (1,) or num_classes != 2:
+                raise ValueError(f"one_neuron takes 1-D inputs and 2 classes, got {shape!r}, {num_classes!r}")
+            return OneNeuron()
         if name == "softmax":
             return SoftmaxRegression(input_dim, num_classes)
         if name == "mlp":

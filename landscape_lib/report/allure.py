@@ -111,8 +111,8 @@ def row_description(row: dict, claim=None) -> str:
         defs.append(claim.definitions)
     if defs:
         out += ["**Definitions:** " + "; ".join(defs), ""]
-    if claim is not None and claim.control:
-        out += [f"**The claim's negative control:** {claim.control}", ""]
+    if claim is not None and claim.negative_control:
+        out += [f"**The claim's negative control:** {claim.negative_control}", ""]
     if row.get("error"):
         out += [f"**Error:** `{row['error']}`", ""]
     if row.get("repro"):

@@ -1,6 +1,7 @@
 """``reports/claims.html``: the claims ledger as one static page (no Node, no network, no script).
 
-Built from ``reports/claims.json`` (``ledger.merge``) and the claims (``verdicts.claims``):
+Built from ``reports/claims.json`` (``ledger.merge``; the headline decided by ``verdicts.headline``) and the
+claims (``verdicts.claims``):
 
 1. the summary line (the ledger's headline counts);
 2. the headline table, one row per claim: statement, the **primary** verdict, the verdict per
@@ -19,8 +20,8 @@ import json
 from html import escape
 from pathlib import Path
 
+from ..run import Ledger
 from ..verdicts.claims import CLAIMS
-from . import ledger as ledger_mod
 from . import tables
 
 VERDICT_STYLE = {  # (text, background)
@@ -255,8 +256,7 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
 def headline_page(led: dict) -> str:
     """A small standalone HTML page: the summary, the counts and the headline table (for the Allure report)."""
     rows = led.get("rows", [])
-    claims = led.get("claims") or ledger_mod.claim_summaries(rows)
-    summary = led.get("summary") or ledger_mod.summarize(claims, rows)
+    claims, summary = _headline(led)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><style>{CSS}main{{padding:8px}}</style>'
             f"</head><body><main>{_counts(claims)}{headline_table(claims, rows, links=False)}"
             f'<div class="summary">{escape(summary)}</div>{LEGEND}</main></body></html>')
@@ -275,8 +275,7 @@ def _counts(claims: dict) -> str:
 def render(led: dict, *, embed_root: Path | None = None) -> str:
     """The HTML page for a ledger dict (as in claims.json). ``embed_root``: inline the plots from there."""
     rows = led.get("rows", [])
-    claims = led.get("claims") or ledger_mod.claim_summaries(rows)
-    summary = led.get("summary") or ledger_mod.summarize(claims, rows)
+    claims, summary = _headline(led)
     env_keys = ("tier", "device", "torch", "numpy", "python", "platform", "generated")
     env = " · ".join(f"{k} <b>{escape(str(led[k]))}</b>" for k in env_keys if led.get(k) not in (None, ""))
     held = [r for r in rows if r.get("role") == "control" and r.get("verdict") == "holds"]
@@ -325,12 +324,11 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
         if claim is not None:
             checks = "".join(f"<li><code>{escape(ch.describe())}</code> <span class=\"why\">— {escape(ch.why)}</span></li>"
                              for ch in claim.checks)
-            parts += [f'<div class="meta">{escape(claim.paper)}, {escape(claim.section)}'
-                      f'{" · measured by " + escape(claim.measured_by) if claim.measured_by else ""}</div>',
+            parts += [f'<div class="meta">{escape(claim.paper)}, {escape(claim.section)}</div>',
                       f"<div><b>{escape(claim.statement)}</b></div><blockquote>{escape(claim.quote)}</blockquote>",
                       f"<div><b>Metric:</b> {escape(claim.metric)}</div>",
                       f'<div><b>Rule</b> (holds when every check holds):<ul class="rule">{checks}</ul></div>',
-                      f"<div><b>Negative control:</b> {escape(claim.control)}</div>",
+                      f"<div><b>Negative control:</b> {escape(claim.negative_control)}</div>",
                       f'{"<div><b>Definitions:</b> " + escape(claim.definitions) + "</div>" if claim.definitions else ""}']
         if not mine:
             parts.append('<div class="muted">not measured at this tier</div>')
@@ -344,10 +342,18 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
     return "\n".join(x for x in out if x)
 
 
+def _headline(led: dict) -> tuple[dict, str]:
+    """The ledger's claims and summary line (decided from its rows when a ledger lacks them)."""
+    if led.get("claims") and led.get("summary"):
+        return led["claims"], led["summary"]
+    d = Ledger.of(led.get("rows", [])).as_dict()
+    return led.get("claims") or d["claims"], led.get("summary") or d["summary"]
+
+
 def placeholder_ledger(reason: str) -> dict:
     """A ledger with every declared claim not measured (when claims.json does not exist yet)."""
-    claims = ledger_mod.claim_summaries([])
-    return {"summary": ledger_mod.summarize(claims, []) + f" ({reason})", "claims": claims, "rows": []}
+    d = Ledger.of([]).as_dict()
+    return {"summary": d["summary"] + f" ({reason})", "claims": d["claims"], "rows": []}
 
 
 def write(reports, *, embed: bool = False, out: Path | None = None) -> Path:

@@ -4,7 +4,7 @@ Generic: lines, sweep, histogram, bars, path_losses (C4, C5), cosine_matrix (C6)
 label_agreement (C7), count_profile (C8), count_vs_m (C10), width_vs_hyperparam (C14), swa_bars
 (C16, A2), valley_profile (A1, A3, A4), loss_surface (A4).
 
-A measurement protocol draws its case's Figure; the claims fixture (``fixtures/verdicts.py``) saves it
+``report.figures`` draws each case's figure with these from its samples' arrays; the pytest plugin saves it
 under reports/plots/ and ``report.allure.attach_row`` attaches it to the case's Allure result.
 """
 

@@ -1,6 +1,6 @@
-"""The one place that renders a case's measured-vs-threshold table (text, Markdown, HTML) and the
-assertion message built around it. Every sink (terminal, ledger Markdown, Allure, claims page) calls
-these; none formats a rule on its own.
+"""The one place that renders a case's measured-vs-threshold table (text, Markdown, HTML), the assertion
+message built around it, and the headline entries (one per claim) every headline table is drawn from. Every
+sink (terminal, ledger Markdown, Allure, claims page) calls these; none formats a rule on its own.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def text(row: dict) -> str:
     for c in check_lines(row):
         lines.append(f"  {c['metric']} = {c['value']} {c['interval']} (n={c['n']})   rule {c['rule']}   "
                      f"{MARK.get(c['status'], c['status'])}   ({c['why']})")
-    nulls = {k: v for k, v in row.get("measured", {}).items() if "null" in k}
+    nulls = row.get("nulls") or {}
     if nulls:
         lines.append("  null: " + ", ".join(f"{k}={fmt(v)}" for k, v in nulls.items()))
     return "\n".join(lines)
@@ -95,3 +95,17 @@ def message(row: dict, claim) -> str:
     if row.get("repro"):
         parts.append(f"repro: {row['repro']}")
     return "\n".join(parts)
+
+
+def headline_entries(claims: dict) -> list[dict]:
+    """One entry per claim of a ledger's ``claims`` (``verdicts.headline``, as dicts): claim, verdict, the
+    verdict per configuration, variants agreeing ("k/n"), controls refuted ("k/n"), the controls that held,
+    the statement and the note. The terminal, Markdown and HTML headlines are drawn from these."""
+    out = []
+    for cid, c in claims.items():
+        v, ct = c.get("variants") or {"agree": 0, "total": 0}, c.get("controls") or {"refuted": 0, "total": 0}
+        out.append({"claim": cid, "verdict": c["verdict"],
+                    "per_configuration": ", ".join(f"{k}: {x}" for k, x in (c.get("per_configuration") or {}).items()),
+                    "variants": f"{v['agree']}/{v['total']}", "controls": f"{ct['refuted']}/{ct['total']}",
+                    "held": len(ct.get("held") or []), "statement": c.get("statement", ""), "note": c.get("note", "")})
+    return out

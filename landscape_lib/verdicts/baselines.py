@@ -3,7 +3,9 @@
 One JSON file per tier x configuration (``<dir>/<tier>-<configuration>.json``)::
 
     {"tier": "quick", "configuration": "mlp-digits", "rel_tol": 0.2,
-     "cases": {"C8/budget": {"verdict": "refuted", "metrics": {"mid_excess": [-27.0, -19.5]}}, ...}}
+     "cases": {"C8/mlp-digits/budget": {"verdict": "refuted", "metrics": {"mid_excess": [-27.0, -19.5]}}, ...}}
+
+Entries are keyed by the case id (``types.case_id``), the spelling the terminal, the ledger and Allure use.
 
 A case *regresses* when its verdict differs from the expected one, or a decided metric leaves its band.
 The band of a metric is value +/- max(seed-to-seed spread, REL_TOL x |value|, ABS_TOL), where the spread is
@@ -21,6 +23,8 @@ import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..types import Role, Verdict
 
 REL_TOL = 0.2
 # the floor of a band: a decided metric below ~1e-6 is float32 round-off (eps 1.2e-7), e.g. a barrier of 1e-9
@@ -59,10 +63,12 @@ class Expectation:
     source: str  # the baseline file, or "default"
 
 
-def expectation(baseline: dict | None, key: str, control: bool, source: str) -> Expectation:
+def expectation(baseline: dict | None, key: str, role: Role, source: str) -> Expectation:
+    """What the baseline expects of case ``key``; without an entry, a control is expected refuted and any
+    other case to hold."""
     entry = (baseline or {}).get("cases", {}).get(key)
     if entry is None:
-        return Expectation("refuted" if control else "holds", {}, "default (no baseline entry)")
+        return Expectation(Verdict.REFUTED if role == Role.CONTROL else Verdict.HOLDS, {}, "default (no baseline entry)")
     return Expectation(entry["verdict"], entry.get("metrics", {}), source)
 
 
@@ -99,7 +105,7 @@ def entry_for(row: dict) -> dict:
 def update(directory, tier: str, rows: list[dict], declared: dict[str, set]) -> list[str]:
     """Rewrite the baselines of the configurations in ``rows`` (ledger rows of this run); keep entries
     of declared cases that did not run; drop entries that match no declared case. ``declared`` maps a
-    configuration label to the set of its declared case keys. Returns a line per change."""
+    configuration label to the set of its declared case ids. Returns a line per change."""
     changes = []
     by_label: dict[str, list[dict]] = {}
     for r in rows:
@@ -110,21 +116,21 @@ def update(directory, tier: str, rows: list[dict], declared: dict[str, set]) -> 
         cases = {k: v for k, v in old["cases"].items() if k in declared.get(label, set())}
         for k in sorted(set(old["cases"]) - set(cases)):
             changes.append(f"{p.name}: removed stale {k}")
-        for r in sorted(rs, key=lambda r: r["key"]):
-            if r["verdict"] == "error":
-                changes.append(f"{p.name}: {r['key']} errored; its entry is left as it was")
+        for r in sorted(rs, key=lambda r: r["id"]):
+            if r["verdict"] == Verdict.ERROR:
+                changes.append(f"{p.name}: {r['id']} errored; its entry is left as it was")
                 continue
             new = entry_for(r)
-            prev = cases.get(r["key"])
+            prev = cases.get(r["id"])
             if prev is None:
-                changes.append(f"{p.name}: added {r['key']} ({new['verdict']})")
+                changes.append(f"{p.name}: added {r['id']} ({new['verdict']})")
             elif prev.get("verdict") != new["verdict"]:
-                changes.append(f"{p.name}: {r['key']} verdict {prev.get('verdict')} -> {new['verdict']}")
+                changes.append(f"{p.name}: {r['id']} verdict {prev.get('verdict')} -> {new['verdict']}")
             else:
                 moved = [m for m, b in new["metrics"].items() if prev.get("metrics", {}).get(m) != b]
                 if moved:
-                    changes.append(f"{p.name}: {r['key']} bands moved: {', '.join(moved)}")
-            cases[r["key"]] = new
+                    changes.append(f"{p.name}: {r['id']} bands moved: {', '.join(moved)}")
+            cases[r["id"]] = new
         data = {"tier": tier, "configuration": label, "rel_tol": REL_TOL,
                 "band": f"value +/- max(sample std, rel_tol x |value|, {ABS_TOL:g})", "cases": dict(sorted(cases.items()))}
         p.parent.mkdir(parents=True, exist_ok=True)

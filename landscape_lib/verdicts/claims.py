@@ -1,30 +1,30 @@
 """The papers' claims, declared once as data: quote, section, statement, metric, rule and its reasons.
 
-A claim's rule is a tuple of :class:`~landscape_lib.verdicts.decide.Check` (metric, comparison,
-threshold, and where the threshold comes from) and a decision procedure (``statistic``: a point rule,
+A claim's rule is a tuple of :class:`~landscape_lib.types.Check` (metric, comparison, threshold, and
+where the threshold comes from) and a decision procedure (``statistic``: a point rule,
 or a statistic over independent samples with an interval, see ``decide``). Thresholds come from the
 papers' words; they are fixed before a verdict is seen, and any later change is logged in
 ``claims/RULES.md``. Expected outcomes (which configurations refute a claim) are *not* here: they
 are baselines (``claims/baselines/``), kept apart from what the papers claim. The cases a claim is
-measured on are declared in ``cases.py``.
+measured on are declared in ``cases/``, grouped by what they measure.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .decide import MEAN95, POINT, RANGE, Check, Statistic
+from ..types import Check
+from .decide import MEAN95, RANGE, Statistic
 
 FJ = "Fort & Jastrzebski 2019, Large Scale Structure of Neural Network Loss Landscapes"
 HHY = "He, Huang & Yuan 2019, Asymmetric Valleys: Beyond Sharp and Flat Local Minima"
-TIERS = ("quick", "full", "paper")
 
 
 @dataclass(frozen=True)
 class Claim:
     """One claim of a paper. ``statistic`` is the declared decision procedure over a case's samples
-    (a case may declare its own, e.g. a control with one sample); ``measured_by`` None = declared,
-    not yet measured."""
+    (a case may declare its own, e.g. a control with one sample); ``negative_control`` says, in words, what
+    the claim's negative controls measure (the cases with role ``control`` measure it)."""
 
     id: str
     slug: str
@@ -34,9 +34,7 @@ class Claim:
     statement: str
     metric: str
     checks: tuple[Check, ...]
-    control: str
-    tiers: tuple[str, ...] = TIERS
-    measured_by: str | None = None
+    negative_control: str
     definitions: str = ""
     statistic: Statistic = RANGE
 
@@ -60,8 +58,7 @@ def _claims() -> list[Claim]:
             metric="max |loss - brute-force distance| and max |loss - ||P - nearest_point(P)|||, relative to ||P||",
             checks=(Check("max_rel_err_brute", "<=", 1e-10, "an identity: float64 round-off only"),
                     Check("max_rel_err_nearest", "<=", 1e-10, "an identity: float64 round-off only")),
-            control="one wedge only: the distance to a single fixed n-subspace is not the toy loss",
-            measured_by="issue 2",
+            negative_control="one wedge only: the distance to a single fixed n-subspace is not the toy loss",
         ),
         Claim(
             id="C2", slug="hyperplane_threshold", paper=FJ, section="§3.3",
@@ -78,11 +75,10 @@ def _claims() -> list[Claim]:
                     Check("window_mismatches", "==", 0, "sharp: every d in D-n+/-3 succeeds iff d >= D-n"),
                     Check("redraw_spread_below", "<=", 2.0,
                           "§3.3 'very little effect': max/min reached loss over draws at d = D-n-5 within 2x")),
-            control="the same measurement on a landscape without wedges (the distance to one point): d_lim = D",
+            negative_control="the same measurement on a landscape without wedges (the distance to one point): d_lim = D",
             definitions=("solver=adam-squared (primary): Adam, 10^4 steps, lr 3e-2 cosine, on L^2; 3 draws per d "
                          "(claims/RULES.md T3); solver=exact: alternating least squares on the D-n active coordinates "
                          "(converged); solver=adam: Adam on the non-smooth distance, 1 draw, success <= 1e-6 (old)"),
-            measured_by="issue 2",
         ),
         Claim(
             id="C3", slug="intrinsic_dim_matches_short_dirs", paper=FJ, section="§4.2",
@@ -92,8 +88,7 @@ def _claims() -> list[Claim]:
             statement="The intrinsic dimension d90 and the number of short directions at an optimum agree.",
             metric="ratio = max(d90, count) / min(d90, count)",
             checks=(Check("ratio", "<=", 2.0, "'very similar' (300 vs 300): within a factor of 2"),),
-            control="SoftmaxRegression (convex): its d90 and count are unrelated to any wedge structure",
-            measured_by="issue 5",
+            negative_control="SoftmaxRegression (convex): its d90 and count are unrelated to any wedge structure",
         ),
         Claim(
             id="C4", slug="linear_path_wall", paper=FJ, section="§2, §3.1, Fig 1",
@@ -103,8 +98,7 @@ def _claims() -> list[Claim]:
             statement="The straight line between two independent optima rises to a loss wall far above both ends.",
             metric="wall_ratio = max loss on the straight line / mean loss of the two endpoints",
             checks=(Check("wall_ratio", ">=", 10.0, "'high loss wall': at least an order of magnitude above the ends"),),
-            control="a same-basin pair (an optimum and its re-descent after a small move): the line has no wall",
-            measured_by="issue 2 (toy), issue 3 (real)",
+            negative_control="a same-basin pair (an optimum and its re-descent after a small move): the line has no wall",
         ),
         Claim(
             id="C5", slug="tunnel_low_loss", paper=FJ, section="§4.2, §3.3",
@@ -117,11 +111,10 @@ def _claims() -> list[Claim]:
                     "wall_fraction = max tunnel loss / max straight-line loss"),
             checks=(Check("tunnel_ratio", "<=", 5.0, "'low-loss connector': within a small multiple (5x) of the ends"),
                     Check("wall_fraction", "<=", 0.1, "far below the straight line's wall (10x lower)")),
-            control="the un-optimized straight line fails the same rule",
+            negative_control="the un-optimized straight line fails the same rule",
             definitions=("path=paper: the §4.2 algorithm (nodes optimized on normal hyperplanes, joined by straight "
                          "pieces; k = 10 on the toy); path=midpoint (toy primary): §3.3's single hyperplane at the "
                          "midpoint (k = 2); path=intersection (toy): A -> a point on both wedges -> B"),
-            measured_by="issue 2 (toy), issue 5 (real)",
         ),
         Claim(
             id="C6", slug="tunnel_two_halves", paper=FJ, section="Fig 3 middle, §3.1",
@@ -131,8 +124,7 @@ def _claims() -> list[Claim]:
             metric="mean cosine of deviations within each half (the lower of the two) and |mean cosine| across halves",
             checks=(Check("within_min", ">=", 0.5, "'aligned within the group'"),
                     Check("across_abs", "<=", 0.2, "'essentially orthogonal mutually'")),
-            control="deviations of independent random vectors (no wedge structure)",
-            measured_by="issue 2 (toy), issue 5 (real)",
+            negative_control="deviations of independent random vectors (no wedge structure)",
         ),
         Claim(
             id="C7", slug="labels_switch_midpoint", paper=FJ, section="Fig 3 right; rebuttal R5 2)",
@@ -146,10 +138,9 @@ def _claims() -> list[Claim]:
                           "then on': f(t) within 0.15 of min(2t, 1) on average"),
                     Check("shape_gain_over_null", ">", 0, "the tunnel has the shape, beyond the straight line (the "
                           "null: any path symmetric in A and B switches near t = 1/2)")),
-            control="a tunnel between two points of one run (same basin): on test inputs nothing to switch",
+            negative_control="a tunnel between two points of one run (same basin): on test inputs nothing to switch",
             definitions=("inputs=test: held-out digits where A and B disagree (fewer than 10: nothing to switch, "
                          "crossing_t_dev = 1/2); inputs=noised: test + N(0,1); inputs=gaussian: N(0,1) images"),
-            measured_by="issue 5",
         ),
         Claim(
             id="C8", slug="tunnel_short_dirs", paper=FJ, section="§3.1, Fig 4 left",
@@ -160,12 +151,11 @@ def _claims() -> list[Claim]:
             metric=("mid_excess = count in the middle - mean count at the endpoints; mid_excess_over_noise = "
                     "mid_excess - the count's noise (Lanczos start vector, same-basin neighbour; 0 on the toy)"),
             checks=(Check("mid_excess_over_noise", ">", 0, "'higher in the middle', by more than the count's noise"),),
-            control=("a path within one basin (real and toy: a same-basin pair) and, on the toy, a smooth landscape "
+            negative_control=("a path within one basin (real and toy: a same-basin pair) and, on the toy, a smooth landscape "
                      "without wedges (sum of random cosines): no peak expected"),
             definitions=("count=hessian: Hessian eigenvalues (of the squared loss on the toy) above the declared "
                          "threshold; count=pinned (toy): coordinates pinned at zero, i.e. the codimension of the wedge "
                          "intersection that contains the point (the paper's 2s argument)"),
-            measured_by="issue 2 (toy), issue 5 (real)",
         ),
         Claim(
             id="C9", slug="m_connectors_exist", paper=FJ, section="§4.3",
@@ -175,8 +165,7 @@ def _claims() -> list[Claim]:
             metric="ratio of the optimized centroid's loss to the endpoints' mean loss; and to the raw centroid",
             checks=(Check("connector_ratio", "<=", 5.0, "'low loss' as for tunnels (C5)"),
                     Check("centroid_fraction", "<=", 0.1, "far below the un-optimized centroid")),
-            control="the un-optimized centroid fails the same rule",
-            measured_by="issue 5",
+            negative_control="the un-optimized centroid fails the same rule",
         ),
         Claim(
             id="C10", slug="m_connector_short_dirs", paper=FJ, section="§4.3, Fig 4 middle; rebuttal R5 1)",
@@ -187,10 +176,9 @@ def _claims() -> list[Claim]:
             metric="Spearman rank correlation between m and the count at the connector's middle; count(m_max) - count(1)",
             checks=(Check("spearman", ">=", 0.8, "'should scale with m': a monotone trend"),
                     Check("growth_over_noise", ">", 0, "the count grows, by more than the count's noise")),
-            control=("toy: m-connectors of a same-basin tuple, and of minima of a smooth landscape without wedges: "
+            negative_control=("toy: m-connectors of a same-basin tuple, and of minima of a smooth landscape without wedges: "
                      "the count need not grow"),
             definitions="as C8: count=hessian (paper's curvature) and count=pinned (toy)",
-            measured_by="issue 2 (toy), issue 5 (real)",
         ),
         Claim(
             id="C11", slug="radial_tunnel_isotropic", paper=FJ, section="§3.3",
@@ -203,10 +191,9 @@ def _claims() -> list[Claim]:
             checks=(Check("cv", "<=", 0.1, "'almost independent of the direction'"),
                     Check("min_increase", ">", 0, "'will be increasing'"),
                     Check("cv_minus_null", "<=", 0,
-                          "issue 9: at least as isotropic as a smooth landscape of the same D without wedges "
+                          "at least as isotropic as a smooth landscape of the same D without wedges "
                           "(QuadraticWell, same start recipe and probes); claims/RULES.md T11")),
-            control="D = 3, n = 2: in low dimension the well is far from isotropic",
-            measured_by="issue 2 (toy), issue 10 (real)",
+            negative_control="D = 3, n = 2: in low dimension the well is far from isotropic",
         ),
         Claim(
             id="C12", slug="radial_motion", paper=FJ, section="Fig 2; rebuttal R5",
@@ -218,8 +205,7 @@ def _claims() -> list[Claim]:
                     Check("radial_share", ">=", 0.5, "'primarily radially': the radial part is the larger part"),
                     Check("radial_share_excess", ">", 0, "beyond the null: more radial than a random displacement "
                           "of the same length from the same init (which is radial by geometry alone)")),
-            control="SoftmaxRegression with strong weight decay (L2 0.1): the motion is not mostly radial",
-            measured_by="issue 3",
+            negative_control="SoftmaxRegression with strong weight decay (L2 0.1): the motion is not mostly radial",
         ),
         Claim(
             id="C13", slug="optima_orthogonal", paper=FJ, section="Fig 2",
@@ -229,8 +215,7 @@ def _claims() -> list[Claim]:
             checks=(Check("max_abs_cos", "<=", 0.2, "'approximately orthogonal'"),
                     Check("displacement_max_abs_cos", "<=", 0.2, "beyond the null: independent inits are orthogonal "
                           "by chance in high D, so the displacements theta_T - theta_0 must be too")),
-            control="two points of one run (its optimum and a late checkpoint): cosine near 1",
-            measured_by="issue 3",
+            negative_control="two points of one run (its optimum and a late checkpoint): cosine near 1",
         ),
         Claim(
             id="C14", slug="tunnel_width_hyperparams", paper=FJ, section="§4.4, Fig 5",
@@ -244,14 +229,13 @@ def _claims() -> list[Claim]:
             checks=(Check("signed_spearman", ">", 0,
                           "'Higher learning rate -> wider tunnels [...] larger batch size leads to narrower tunnel [...] "
                           "Higher L2 [...] Higher dropout rate -> wider tunnels': a trend in the claimed direction "
-                          "beyond seed noise (the whole 95% interval above 0); claims/RULES.md issue 10"),),
+                          "beyond seed noise (the whole 95% interval above 0); claims/RULES.md, C14"),),
             statistic=Statistic("given"),
-            control="SoftmaxRegression (convex, no wedges): the same sweep; if its width trends too, no discrimination",
+            negative_control="SoftmaxRegression (convex, no wedges): the same sweep; if its width trends too, no discrimination",
             definitions=("training=budget (primary, the paper's protocol): a fixed budget of 20 epochs per run; "
                          "training=loss-matched: each run stopped at train CE 0.05; width=angular (primary, the "
                          "paper's 'angular width'): distance / |theta| at which the train CE first exceeds ln(C)/2; "
                          "width=absolute: the distance itself"),
-            measured_by="issue 10",
         ),
         Claim(
             id="C15", slug="lr_short_dirs", paper=FJ, section="Fig 4 right",
@@ -260,10 +244,9 @@ def _claims() -> list[Claim]:
             metric="count(low lr) - count(high lr)",
             checks=(Check("count_drop_over_noise", ">", 0, "Fig 4 right: fewer short directions at higher lr, by "
                           "more than the count's noise"),),
-            control="SoftmaxRegression (convex): the same measurement; if it also drops, the measurement does not discriminate",
+            negative_control="SoftmaxRegression (convex): the same measurement; if it also drops, the measurement does not discriminate",
             definitions=("threshold=shared: 0.1 x the mean top eigenvalue of both optima (one absolute threshold); "
                          "threshold=own: 0.1 x each optimum's own top eigenvalue; softmax-digits reported beside"),
-            measured_by="issue 5",
         ),
         Claim(
             id="C16", slug="swa_wedges", paper=FJ, section="§4.5, Fig 6; rebuttal R5 3)",
@@ -286,11 +269,10 @@ def _claims() -> list[Claim]:
                     Check("ensemble_advantage_gain", ">", 0, "'The advantage predictions averaging has over weight "
                           "averaging' (Fig 6 panel 4) is larger at the high max-LR")),
             statistic=MEAN95,
-            control="SoftmaxRegression: averaging in a convex basin never hurts",
+            negative_control="SoftmaxRegression: averaging in a convex basin never hurts",
             definitions=("cyclic phase from a trained optimum: SGD momentum 0.9, batch 64, 5 cosine cycles of 100 "
                          "updates to lr 0; low / high max-LR = the smallest / the largest stable value of the scan "
                          "grid (0.01 ... 3) on optimum 11 (stable: every snapshot's train accuracy >= 0.95)"),
-            measured_by="issue 10",
         ),
         Claim(
             id="C17", slug="rotation_invariance", paper=FJ, section="§3.2; rebuttal",
@@ -300,8 +282,7 @@ def _claims() -> list[Claim]:
             metric=("number of toy verdicts (C2 exact, C4, C5, C6, C11) that change between the axis-aligned "
                     "wedges and K random non-orthogonal n-subspaces (primary) or one global rotation (variant)"),
             checks=(Check("verdict_changes", "==", 0, "'not dependent on this'"),),
-            control="the same comparison against n = 0 (the distance to one point): holds iff nothing changes",
-            measured_by="issue 2 (toy)",
+            negative_control="the same comparison against n = 0 (the distance to one point): holds iff nothing changes",
         ),
         Claim(
             id="A1", slug="asymmetric_directions", paper=HHY, section="rebuttal 'Are AVs prevalent?'",
@@ -316,9 +297,8 @@ def _claims() -> list[Claim]:
                     "with its Clopper-Pearson interval beside"),
             checks=(Check("asym_fraction", ">=", 0.1, "'decent probability' (paper), 'we can always find asymmetric "
                           "directions' (rebuttal): at least one random direction in ten, on average over seeds"),),
-            control=("SoftmaxRegression (convex) and the least-squares linear model (an exact quadratic) at their "
+            negative_control=("SoftmaxRegression (convex) and the least-squares linear model (an exact quadratic) at their "
                      "SGD solutions, the same rule: they hold if their random directions are as often asymmetric"),
-            measured_by="issue 11",
             definitions=("bn=recomputed (primary: statistics re-estimated on the training inputs at every point, the "
                          "authors' code) | frozen (the probed point's statistics) | interpolated (linear between the "
                          "point's and each half-line end's) | batch (the evaluated batch's own); no BN: all coincide"),
@@ -335,9 +315,8 @@ def _claims() -> list[Claim]:
                     "iterates; mean over 5 seeds"),
             checks=(Check("train_gap", ">", 0, "'HIGHER TRAINING LOSS'"),
                     Check("test_gap", ">", 0, "'but lower test error' (the test cross-entropy)")),
-            control=("the least-squares linear model (an exact quadratic, a symmetric valley) under the same SGD: "
+            negative_control=("the least-squares linear model (an exact quadratic, a symmetric valley) under the same SGD: "
                      "'by simple concentration arguments, SWA should lead to LOWER TRAINING LOSS'; it holds if not"),
-            measured_by="issue 11",
             definitions=("bn=recomputed (primary) | frozen (the SGD solution's statistics for both points) | "
                          "interpolated (line SGD -> SWA: at its ends = recomputed) | batch (train / test batch's own)"),
             statistic=MEAN95,
@@ -357,9 +336,8 @@ def _claims() -> list[Claim]:
                           "slowly, by at least a tenth of the mean rise (the AV rule's c = Delta/10; a parabola: 0)"),
                     Check("resgd_train_drop", ">", 0, "'a solution that clearly has lower training loss than SWA'"),
                     Check("resgd_test_rise", ">", 0, "'but has a higher test loss'")),
-            control=("a random line through SWA (start at SWA - |SWA - SGD| v): it holds if SWA sits on the flat side "
+            negative_control=("a random line through SWA (start at SWA - |SWA - SGD| v): it holds if SWA sits on the flat side "
                      "of a random line as well, i.e. the SGD -> SWA direction is not special"),
-            measured_by="issue 11",
             definitions=("bn=recomputed (primary) | frozen (the SGD solution's statistics) | interpolated (linear "
                          "between the statistics of the line's ends, extrapolated beyond) | batch"),
             statistic=MEAN95,
@@ -375,9 +353,8 @@ def _claims() -> list[Claim]:
                     "neuron's SGD solution"),
             checks=(Check("asymmetry", ">=", 0.1, "an AV: a direction whose margin reaches c = Delta/10 > 0 (a "
                           "symmetric valley has margin 0 and fails)"),),
-            control=("the neuron's second-order surrogate L(theta*) + 1/2 (theta - theta*)^T H (theta - theta*), "
+            negative_control=("the neuron's second-order surrogate L(theta*) + 1/2 (theta - theta*)^T H (theta - theta*), "
                      "symmetric about the minimum theta*, measured at the same SGD solution (off theta*: could hold)"),
-            measured_by="issue 11",
             definitions="point=sgd (primary: the SGD solution) | minimum (the exact minimum, Newton)",
         ),
         Claim(
@@ -392,9 +369,8 @@ def _claims() -> list[Claim]:
                           "than a factor 1.5 (two-sided band: a halving fails)"),
                     Check("l2_log_ratio", "<=", 0.4054651081081644, "'little effect': the fraction rises by less "
                           "than a factor 1.5 (two-sided band: a doubling fails)")),
-            control=("a penalty 100x stronger (5e-2), the same band: it holds if that too changes the fraction little "
+            negative_control=("a penalty 100x stronger (5e-2), the same band: it holds if that too changes the fraction little "
                      "(then the band cannot tell an effect from none)"),
-            measured_by="issue 11",
             definitions="bn=recomputed (primary; A5 is measured under the primary definition only)",
             statistic=MEAN95,
         ),
@@ -407,9 +383,8 @@ def _claims() -> list[Claim]:
                     "minus that of the same MLP without, same seed and SGD; mean over 5 seeds"),
             checks=(Check("bn_excess", ">", 0, "networks with BN show more asymmetry, beyond the seed spread (the "
                           "bootstrap interval of the mean over seeds)"),),
-            control=("the MLP without BN at seeds 5-9 in place of the BN network: it holds if a network shows 'more "
+            negative_control=("the MLP without BN at seeds 5-9 in place of the BN network: it holds if a network shows 'more "
                      "asymmetry' than its own twin (then the interval understates the seed spread)"),
-            measured_by="issue 11",
             definitions="bn=recomputed (primary) | frozen | interpolated | batch, as A1",
             statistic=MEAN95,
         ),
@@ -425,9 +400,3 @@ def get(claim_id: str) -> Claim:
         return CLAIMS[claim_id]
     except KeyError:
         raise ValueError(f"claim_id must be one of {list(CLAIMS)}, got {claim_id!r}") from None
-
-
-def check_tier(tier: str) -> str:
-    if tier not in TIERS:
-        raise ValueError(f"tier must be one of {list(TIERS)}, got {tier!r}")
-    return tier

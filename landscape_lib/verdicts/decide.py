@@ -1,6 +1,6 @@
-"""decide: a pure function from measurements to a verdict.
+"""decide: a pure function from measured samples to a case's verdict.
 
-A claim's rule is a list of checks ``statistic(metric over samples) <op> threshold``. With one sample
+A claim's rule is a list of checks ``statistic(metric over samples) <op> threshold`` (``types.Check``). With one sample
 (or the ``point`` statistic) the value is compared directly. With several independent samples the
 statistic gets an interval at a declared level, and the verdict of each check is three-valued:
 
@@ -9,45 +9,26 @@ statistic gets an interval at a declared level, and the verdict of each check is
     interval straddling the threshold                        -> inconclusive
 
 A case holds when every check holds, is refuted when any check is refuted, and is inconclusive
-otherwise. A NaN or inf in a decided value, or a missing metric, is an *error*, never a verdict.
+otherwise (``types.compare``, ``types.combine``). A NaN or inf in a decided value, or a missing metric, is an
+*error*, never a verdict.
 
 Intervals come from libraries, not hand-written resamplers: ``scipy.stats.bootstrap`` (percentile
-method, fixed seed, 9,999 resamples) for a mean or median, and the exact Clopper-Pearson interval of
-``scipy.stats.binomtest`` for a proportion of successes.
+method, fixed seed, 9,999 resamples) for a mean or median, and the exact Clopper-Pearson interval
+(``stats.clopper_pearson``) for a proportion of successes.
 """
 
 from __future__ import annotations
 
 import math
-import operator
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
-VERDICTS = ("holds", "refuted", "inconclusive", "error")
-OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
+from ..stats import BOOTSTRAP_RESAMPLES, clopper_pearson
+from ..types import CASE_VERDICTS, Check, Sample, Verdict, combine, compare
+
+VERDICTS = tuple(str(v) for v in CASE_VERDICTS)
 STATISTICS = ("point", "range", "mean", "median", "proportion", "given")
-BOOTSTRAP_RESAMPLES = 9999
 BOOTSTRAP_SEED = 0
-NOT_MEASURABLE = "_not_measurable"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One comparison ``statistic(measured[metric]) <op> threshold`` and where the threshold comes from."""
-
-    metric: str
-    op: str
-    threshold: float
-    why: str
-
-    def __post_init__(self) -> None:
-        if self.op not in OPS:
-            raise ValueError(f"Check.op must be one of {sorted(OPS)}, got {self.op!r}")
-        if not isinstance(self.threshold, (int, float)) or not math.isfinite(self.threshold):
-            raise ValueError(f"Check.threshold must be a finite number, got {self.threshold!r}")
-
-    def describe(self) -> str:
-        return f"{self.metric} {self.op} {self.threshold:g}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +40,7 @@ class Statistic:
     ``range``: every sample decides; the interval is [min, max] over samples, so the case holds when every
     sample passes, is refuted when every sample fails, and is inconclusive when the samples split;
     ``proportion``: the fraction of samples whose metric is true (1) with the exact binomial interval;
-    ``given``: one sample that carries its own interval as ``<metric>_ci = [lo, hi]`` (a statistic over
+    ``given``: one sample that carries its own interval in ``Sample.intervals[metric]`` (a statistic over
     runs computed by the protocol, e.g. a Spearman correlation with its bootstrap interval).
     """
 
@@ -95,7 +76,7 @@ class CheckResult:
     value: float
     ci: tuple[float, float] | None
     n: int
-    status: str  # holds | refuted | inconclusive | error
+    status: Verdict
     values: tuple[float, ...] = ()
     error: str = ""
 
@@ -108,7 +89,7 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Decision:
-    verdict: str
+    verdict: Verdict
     checks: tuple[CheckResult, ...]
     statistic: Statistic = POINT
     reason: str = ""
@@ -142,11 +123,8 @@ def interval(values: Sequence[float], statistic: Statistic) -> tuple[float, tupl
     if name == "range":
         return float(np.median(v)), (float(v.min()), float(v.max()))
     if name == "proportion":
-        from scipy.stats import binomtest
-
         k = int(np.sum(v != 0))
-        ci = binomtest(k, len(v)).proportion_ci(confidence_level=statistic.level, method="exact")
-        return k / len(v), (float(ci.low), float(ci.high))
+        return k / len(v), clopper_pearson(k, len(v), statistic.level)
     fn = np.mean if name == "mean" else np.median
     value = float(fn(v))
     if len(v) < 2 or np.all(v == v[0]):
@@ -159,70 +137,54 @@ def interval(values: Sequence[float], statistic: Statistic) -> tuple[float, tupl
     return value, (min(lo, value), max(hi, value))
 
 
-def compare(op: str, lo: float, hi: float, threshold: float) -> str:
-    """Three-valued comparison of an interval [lo, hi] (lo == hi for a point) with a threshold."""
-    holds_all = OPS[op](lo, threshold) and OPS[op](hi, threshold)
-    if op == "==":
-        if lo == hi == threshold:
-            return "holds"
-        return "refuted" if not (lo <= threshold <= hi) else "inconclusive"
-    if holds_all:
-        return "holds"
-    if not OPS[op](lo, threshold) and not OPS[op](hi, threshold):
-        return "refuted"
-    return "inconclusive"
-
-
-def decide(checks: Sequence[Check], samples: Sequence[Mapping[str, float]],
-           statistic: Statistic = POINT) -> Decision:
-    """The verdict of ``checks`` on ``samples`` (one mapping metric -> value per independent sample).
+def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statistic = POINT) -> Decision:
+    """The verdict of ``checks`` on ``samples`` (one ``types.Sample`` per independent sample).
 
     Pure: no I/O, no randomness beyond the fixed bootstrap seed. ``statistic`` applies to every check.
-    A sample carrying ``NOT_MEASURABLE`` (with its reason, e.g. "only 7 inputs disagree: nothing to
-    switch") is left out; when no sample is left the case is *inconclusive* with that reason, never refuted.
+    A sample that is not measurable (with its reason, e.g. "only 7 inputs disagree: nothing to switch") is
+    left out; when no sample is left the case is *inconclusive* with that reason, never refuted.
     """
     if not samples:
-        return Decision("error", (), statistic, "no samples were measured")
-    skipped = [s[NOT_MEASURABLE] for s in samples if s.get(NOT_MEASURABLE)]
-    samples = [s for s in samples if not s.get(NOT_MEASURABLE)]
+        return Decision(Verdict.ERROR, (), statistic, "no samples were measured")
+    skipped = [s.not_measurable for s in samples if s.not_measurable]
+    samples = [s for s in samples if not s.not_measurable]
     if not samples:
-        return Decision("inconclusive", (), statistic, "not measurable: " + "; ".join(map(str, skipped[:3])))
+        return Decision(Verdict.INCONCLUSIVE, (), statistic, "not measurable: " + "; ".join(map(str, skipped[:3])))
     results = []
     for c in checks:
-        raw = [s.get(c.metric) for s in samples]
+        raw = [s.value(c.metric) for s in samples]
         if any(x is None for x in raw):
-            results.append(CheckResult(c, math.nan, None, len(raw), "error", (),
+            results.append(CheckResult(c, math.nan, None, len(raw), Verdict.ERROR, (),
                                        f"metric {c.metric!r} missing from {sum(x is None for x in raw)} sample(s)"))
             continue
         if not all(_finite(x) for x in raw):
             bad = [x for x in raw if not _finite(x)]
-            results.append(CheckResult(c, math.nan, None, len(raw), "error", tuple(map(_float, raw)),
+            results.append(CheckResult(c, math.nan, None, len(raw), Verdict.ERROR, tuple(map(_float, raw)),
                                        f"metric {c.metric!r} is not finite: {bad[:3]}"))
             continue
         vals = tuple(float(x) for x in raw)
         stat = RANGE if statistic.name == "point" and len(vals) > 1 else statistic
         if stat.name == "given":
-            given = samples[0].get(f"{c.metric}_ci") if len(samples) == 1 else None
+            given = samples[0].intervals.get(c.metric) if len(samples) == 1 else None
             if not given or len(given) != 2 or not all(_finite(x) for x in given):
-                results.append(CheckResult(c, vals[0], None, len(vals), "error", vals,
-                                           f"statistic 'given' needs one sample with a finite {c.metric}_ci"))
+                results.append(CheckResult(c, vals[0], None, len(vals), Verdict.ERROR, vals,
+                                           f"statistic 'given' needs one sample with a finite interval of {c.metric}"))
                 continue
             value, ci = vals[0], (float(given[0]), float(given[1]))
         else:
             value, ci = interval(vals, stat)
         lo, hi = ci if ci is not None else (value, value)
         results.append(CheckResult(c, value, ci, len(vals), compare(c.op, lo, hi, c.threshold), vals))
-    statuses = [r.status for r in results]
-    if "error" in statuses:
-        verdict = "error"
+    verdict = combine(r.status for r in results)
+    if verdict == Verdict.ERROR:
         reason = "; ".join(r.error for r in results if r.error)
-    elif "refuted" in statuses:
-        verdict, reason = "refuted", "refuted: " + ", ".join(r.check.describe() for r in results if r.status == "refuted")
-    elif "inconclusive" in statuses:
-        verdict = "inconclusive"
-        reason = "interval straddles: " + ", ".join(r.check.describe() for r in results if r.status == "inconclusive")
+    elif verdict == Verdict.REFUTED:
+        reason = "refuted: " + ", ".join(r.check.describe() for r in results if r.status == Verdict.REFUTED)
+    elif verdict == Verdict.INCONCLUSIVE:
+        reason = "interval straddles: " + ", ".join(r.check.describe() for r in results
+                                                   if r.status == Verdict.INCONCLUSIVE)
     else:
-        verdict, reason = "holds", ""
+        reason = ""
     if skipped:
         reason = (reason + "; " if reason else "") + f"{len(skipped)} sample(s) not measurable: {skipped[0]}"
     return Decision(verdict, tuple(results), statistic, reason)
@@ -237,4 +199,4 @@ def _float(x) -> float:
 
 def error(reason: str, statistic: Statistic = POINT) -> Decision:
     """The decision of a case whose measurement raised or did not reach its target."""
-    return Decision("error", (), statistic, reason)
+    return Decision(Verdict.ERROR, (), statistic, reason)

@@ -1,7 +1,10 @@
-"""Measurement protocols of the Asymmetric Valleys claims A1-A6 (He, Huang & Yuan 2019; issue 11).
+"""Asymmetric valleys (He, Huang & Yuan 2019, claims A1-A6): asymmetric directions at SGD solutions (A1), SWA's
+higher training and lower test loss (A2), SWA on the flat side (A3), the one-neuron valley (A4), L2 (A5) and
+batch norm (A6).
 
-Every number below is declared in claims/RULES.md ("2026-12-01 -- A1-A6 (issue 11)") before any case
-was measured; the checks are in ``verdicts/claims.py``, the cases in ``verdicts/cases_asymmetry.py``.
+Protocols: ``av_prevalence`` (A1), ``av_swa_gaps`` (A2), ``av_flat_side`` (A3), ``av_neuron`` (A4), ``av_l2``
+(A5), ``av_batchnorm`` (A6). Every number below is declared in claims/RULES.md (section A1-A6) before any case
+was measured; the checks are in ``verdicts/claims.py``, the cases in ``verdicts/cases/asymmetry.py``.
 
 Points. Every network is trained by plain minibatch SGD at a constant learning rate (the paper is about
 SGD's noise): batch 64, lr 0.1, momentum 0, 3,000 updates from the seed's initialization (``Lab.optima``,
@@ -36,18 +39,19 @@ loss). Without batch norm the four coincide.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from ..geometry.asymmetry import AsymmetricFraction, AsymmetryRule, asymmetry, extended_line, valley_position
+from ..geometry.asymmetry import AsymmetryRule, asymmetry, extended_line, valley_position
 from ..geometry.probes import loss_along, random_directions
-from ..verdicts.decide import NOT_MEASURABLE
-from .protocols import protocol
+from ..nets.batchnorm import DEFINITIONS as BN_DEFINITIONS
+from ..stats import clopper_pearson
+from ..types import Sample
 
 # -- declared settings (claims/RULES.md, A1-A6) ------------------------------------------------------
 LR = 0.1
@@ -70,33 +74,13 @@ SEEDS_PER_MODEL = {"mlp": 10}  # seeds 5..9: the A6 twin control
 DEFAULT_SEEDS = 5
 DIRECTION_SEED = 7_000_000  # + seed: directions never share the initialization's stream (RULES.md T12)
 LINE_SEED = 9_000_000
-BN_DEFINITIONS = ("frozen", "recomputed", "interpolated", "batch")
 MODELS = ("mlp", "mlp-bn", "softmax", "quadratic", "neuron")
-NEURON_MODEL = "landscape_lib.measure.protocols_asymmetry:one_neuron"
+NEURON_MODEL = "one_neuron"
 
 RULE_REASON = ("Delta = 0.1 x chance-level loss: p is where random directions have, on average, climbed a tenth "
                "of the way to chance (the valley's walls, at the same depth for every model); r = p/2: the upper "
                "half of the walls; c = Delta/10: one side at least a tenth of the wall above the other over all of "
                "[r, p] (claims/RULES.md A1-A6)")
-
-
-class OneNeuron(nn.Module):
-    """One sigmoid neuron on 1-D inputs: logits (0, w x + b), so softmax cross-entropy = the logistic loss."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(1, 1)
-
-    def forward(self, x):
-        z = self.linear(x.flatten(1))
-        return torch.cat([torch.zeros_like(z), z], dim=1)
-
-
-def one_neuron(input_shape, num_classes):
-    """Model factory for TrainConfig(model=NEURON_MODEL): 1-D inputs, 2 classes."""
-    if tuple(input_shape) != (1,) or num_classes != 2:
-        raise ValueError(f"one_neuron takes 1-D inputs and 2 classes, got {input_shape!r}, {num_classes!r}")
-    return OneNeuron()
 
 
 # -- configurations and SGD runs ---------------------------------------------------------------------
@@ -194,6 +178,8 @@ class LeastSquares:
     ``losses`` is batched (K, D) -> (K,); ``sgd`` runs minibatch SGD at a constant lr (epoch-wise random
     order from ``seed``) and returns the final iterate and the average of the last ``average`` iterates.
     The learning rate is LR capped at 1 / lambda_max of the Hessian (plain SGD stable on every direction).
+    Its SGD is its own (closed-form float64 gradients of the exact quadratic), not ``nets.training``'s: the
+    control must be an exact quadratic in float64, which the network code's float32 autograd is not.
     """
 
     def __init__(self, X, y, Xte, yte, C):
@@ -336,27 +322,29 @@ def declared_rule(ls: torch.Tensor, losses: torch.Tensor, chance: float):
     return rule, delta, rise, ""
 
 
-def profile_stats(ls, L, chance: float, norm: float) -> dict:
-    """Apply the declared rule to profiles L (n_dirs, len(ls)): the sample dict of A1 / A4."""
+def profile_stats(ls, L, chance: float, norm: float) -> Sample:
+    """Apply the declared rule to profiles L (n_dirs, len(ls)): the sample of A1 / A4 (not measurable when the
+    rule cannot be placed on the grid). ``arrays`` hold the most asymmetric direction's two half-profiles,
+    its index and sharp side, and [r, p]."""
     rule, delta, rise, why = declared_rule(ls, L, chance)
     i0 = len(ls) // 2
     base = {"center_loss": float(L[0, i0]), "delta": delta, "norm": norm, "n_dirs": int(L.shape[0])}
     if rule is None:
-        return {NOT_MEASURABLE: why, **base}
+        return Sample(metrics=base, not_measurable=why)
     a = asymmetry(ls, L, rule)
     k, n = int(a.asymmetric.sum()), int(a.asymmetric.numel())
-    lo, hi = AsymmetricFraction(k, n, k / n).interval(0.95)
+    lo, hi = clopper_pearson(k, n, 0.95)
     j = int(a.margin.argmax())
     sign = int(a.sharp_side[j]) or 1
     Lj = L[j].double()
     plus, minus = (Lj[i0:], Lj[:i0 + 1].flip(0)) if sign > 0 else (Lj[:i0 + 1].flip(0), Lj[i0:])
     m = a.margin / delta
-    return {**base, "asym_fraction": k / n, "asym_count": k, "fraction_ci_lo": lo, "fraction_ci_hi": hi,
-            "c": rule.c, "r": rule.r, "p": rule.p, "p_over_norm": rule.p / norm,
-            "max_margin_over_delta": float(m.max()), "median_margin_over_delta": float(m.median()),
-            "sharp_plus": int((a.sharp_side > 0).sum()), "sharp_minus": int((a.sharp_side < 0).sum()),
-            "_l": ls[i0:].tolist(), "_plus": plus.tolist(), "_minus": minus.tolist(), "_rp": [rule.r, rule.p],
-            "_sharp": [j, sign]}
+    return Sample(metrics={**base, "asym_fraction": k / n, "asym_count": k, "fraction_ci_lo": lo, "fraction_ci_hi": hi,
+                           "c": rule.c, "r": rule.r, "p": rule.p, "p_over_norm": rule.p / norm,
+                           "max_margin_over_delta": float(m.max()), "median_margin_over_delta": float(m.median()),
+                           "sharp_plus": int((a.sharp_side > 0).sum()), "sharp_minus": int((a.sharp_side < 0).sum())},
+                  arrays={"l": ls[i0:].tolist(), "plus": plus.tolist(), "minus": minus.tolist(), "rp": [rule.r, rule.p],
+                          "sharp": [j, sign]})
 
 
 def _profiles(lab, model, bn, w, U, ls, l2=0.0, data_seed=0):
@@ -387,7 +375,7 @@ def _profiles(lab, model, bn, w, U, ls, l2=0.0, data_seed=0):
     return torch.stack(rows)
 
 
-def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float = 0.0) -> dict:
+def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float = 0.0) -> Sample:
     """A1's sample at the SGD solution of ``model`` / ``seed``: N_DIRS random unit directions (uniform on the
     sphere, their own seed stream), profiles under ``bn``, the declared rule. Cached (shared by A1, A5, A6)."""
     from ..nets.config import config_hash
@@ -403,15 +391,16 @@ def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float
         ls = profile_grid(norm)
         L = _profiles(lab, model, bn, w, U, ls, l2)
         C = 10
-        out = profile_stats(ls, L, chance_loss(model, C), norm)
-        return {**out, "model": model, "bn": bn, "l2": l2}
+        s = profile_stats(ls, L, chance_loss(model, C), norm)
+        s.metrics.update({"model": model, "bn": bn, "l2": l2})
+        return s
 
     return lab.cached("av_profile", (key_cfg, seed, bn, l2, N_DIRS, GRID_PER_DECADE, WALL_FRACTION, MARGIN_FRACTION),
                       build, f"A1 profiles {model} bn={bn} l2={l2} seed {seed}")
 
 
-def _fraction(s: dict):
-    return None if s.get(NOT_MEASURABLE) else s["asym_fraction"]
+def _fraction(s: Sample):
+    return None if s.not_measurable else s.metrics["asym_fraction"]
 
 
 def log_ratio(k1: int, k0: int, n: int) -> float:
@@ -420,84 +409,50 @@ def log_ratio(k1: int, k0: int, n: int) -> float:
     return math.log((k1 + 0.5) / (n + 1)) - math.log((k0 + 0.5) / (n + 1))
 
 
-# -- A1 ---------------------------------------------------------------------------------------------------
-def _plot_profile(samples, title):
-    from ..report import plots
-
-    m = next((s for s in samples if not s.get(NOT_MEASURABLE)), None)
-    if m is None:
-        return None
-    return plots.valley_profile(m["_l"], m["_plus"], m["_minus"], interval=m["_rp"],
-                                title=f"{title}\nmost asymmetric of {m['n_dirs']} directions, seed 0; fraction "
-                                      f"{m['asym_fraction']:.2f}", direction="u (sharp side)")
-
-
-@protocol("av.prevalence", plot=_plot_profile)
-def av_prevalence(lab, label, sample, model, bn="recomputed", l2=0.0):
+def av_prevalence(lab, label, sample, model, bn="recomputed", l2=0.0) -> Sample:
     """A1: the fraction of 50 random unit directions at the SGD solution that are asymmetric by the declared
     rule (module docstring), with its Clopper-Pearson interval; not measurable when p falls off the grid."""
     _check_model(model)
-    return dict(point_profiles(lab, model, sample, bn, l2))
+    return copy.deepcopy(point_profiles(lab, model, sample, bn, l2))
 
 
-# -- A5 / A6 ------------------------------------------------------------------------------------------------
-def _plot_fraction_bars(key0, key1, name0, name1):
-    def plot(samples, title):
-        from ..report import plots
-
-        groups = {f"seed {i}": {name0: s.get(key0, float("nan")), name1: s.get(key1, float("nan"))}
-                  for i, s in enumerate(samples)}
-        return plots.swa_bars(groups, title=title, ylabel="asymmetric fraction")
-    return plot
-
-
-def _compare(s1: dict, s0: dict, key1: str, key0: str) -> dict:
-    """Compare two A1 samples: the change of the asymmetric fraction and its continuity-corrected log ratio."""
+def _compare(s1: Sample, s0: Sample, key1: str, key0: str) -> tuple[dict, str]:
+    """Compare two A1 samples: the change of the asymmetric fraction and its continuity-corrected log ratio.
+    Returns (metrics, why not measurable or "")."""
     out = {f"{key1}_fraction": _fraction(s1), f"{key0}_fraction": _fraction(s0),
-           f"{key1}_p_over_norm": s1.get("p_over_norm"), f"{key0}_p_over_norm": s0.get("p_over_norm")}
-    why = s1.get(NOT_MEASURABLE) or s0.get(NOT_MEASURABLE)
+           f"{key1}_p_over_norm": s1.metrics.get("p_over_norm"), f"{key0}_p_over_norm": s0.metrics.get("p_over_norm")}
+    why = s1.not_measurable or s0.not_measurable
     if why:
-        return {NOT_MEASURABLE: why, **{k: v for k, v in out.items() if v is not None}}
-    n = s1["n_dirs"]
-    return {**out, "fraction_change": s1["asym_fraction"] - s0["asym_fraction"],
-            "log_ratio": log_ratio(s1["asym_count"], s0["asym_count"], n)}
+        return {k: v for k, v in out.items() if v is not None}, why
+    n = s1.metrics["n_dirs"]
+    return {**out, "fraction_change": s1.metrics["asym_fraction"] - s0.metrics["asym_fraction"],
+            "log_ratio": log_ratio(s1.metrics["asym_count"], s0.metrics["asym_count"], n)}, ""
 
 
-@protocol("av.l2", plot=_plot_fraction_bars("base_fraction", "l2_fraction", "no L2", "with L2"))
-def av_l2(lab, label, sample, model, bn="recomputed", l2=L2):
+def av_l2(lab, label, sample, model, bn="recomputed", l2=L2) -> Sample:
     """A5: the A1 fraction at the SGD solution trained with an L2 penalty l2/2 |theta|^2 against without
     (same seed, same rule recipe): ``l2_log_ratio`` (continuity-corrected) and ``l2_change``."""
     with_l2 = point_profiles(lab, model, sample, bn, l2)
     without = point_profiles(lab, model, sample, bn, 0.0)
-    m = _compare(with_l2, without, "l2", "base")
+    m, why = _compare(with_l2, without, "l2", "base")
     if "log_ratio" in m:
         m["l2_log_ratio"], m["l2_change"] = m.pop("log_ratio"), m.pop("fraction_change")
-    return {**m, "l2": l2}
+    return Sample(metrics={**m, "l2": l2}, not_measurable=why)
 
 
-@protocol("av.batchnorm", plot=_plot_fraction_bars("base_fraction", "bn_fraction", "no BN", "BN"))
-def av_batchnorm(lab, label, sample, bn="recomputed", twin=False):
+def av_batchnorm(lab, label, sample, bn="recomputed", twin=False) -> Sample:
     """A6: the A1 fraction of the MLP with batch norm (under ``bn``) minus that of the same MLP without, same
     seed: ``bn_excess``. ``twin=True`` (the control): the MLP without BN at seed + 5 in place of the BN net."""
     base = point_profiles(lab, "mlp", sample, "recomputed")
     other = point_profiles(lab, "mlp", sample + 5, "recomputed") if twin else point_profiles(lab, "mlp-bn", sample, bn)
-    m = _compare(other, base, "bn", "base")
+    m, why = _compare(other, base, "bn", "base")
     if "log_ratio" in m:
         m["bn_excess"], m["bn_log_ratio"] = m.pop("fraction_change"), m.pop("log_ratio")
-    return m
-
-
-# -- A2 ---------------------------------------------------------------------------------------------------
-def _plot_swa(samples, title):
-    from ..report import plots
-
-    keys = (("train", "train_sgd", "train_swa"), ("test", "test_sgd", "test_swa"))
-    groups = {g: {"SGD (final iterate)": float(np.mean([s[a] for s in samples])),
-                  "SWA (average)": float(np.mean([s[b] for s in samples]))} for g, a, b in keys}
-    return plots.swa_bars(groups, title=f"{title}\nmean over {len(samples)} seeds")
+    return Sample(metrics=m, not_measurable=why)
 
 
 def _eval(fns, thetas, model, lab, l2=0.0):
+    """{name: f(thetas)} for the loss functions ``fns``, in float64 on the CPU."""
     if model == "quadratic":
         T = torch.stack([t.double() for t in thetas])
         return {k: f(T).double().cpu() for k, f in fns.items()}
@@ -507,8 +462,7 @@ def _eval(fns, thetas, model, lab, l2=0.0):
         return {k: f(T).double().cpu() for k, f in fns.items()}
 
 
-@protocol("av.swa_gaps", plot=_plot_swa)
-def av_swa_gaps(lab, label, sample, model, bn="recomputed"):
+def av_swa_gaps(lab, label, sample, model, bn="recomputed") -> Sample:
     """A2: training and test loss of the SWA solution against the final SGD iterate it averages, under BN
     definition ``bn`` (frozen: the SGD solution's statistics; interpolated: the line SGD -> SWA, whose ends
     carry their own statistics). train_gap = L_train(SWA) - L_train(SGD); test_gap = L_test(SGD) - L_test(SWA)."""
@@ -517,12 +471,12 @@ def av_swa_gaps(lab, label, sample, model, bn="recomputed"):
     fns = loss_fns(lab, model, bn, ref=run["sgd"], line=(run["sgd"], run["swa"]))
     L = _eval(fns, [run["sgd"], run["swa"]], model, lab)
     tr, te = L["train"], L["test"]
-    return {"train_gap": float(tr[1] - tr[0]), "test_gap": float(te[0] - te[1]), "train_sgd": float(tr[0]),
-            "train_swa": float(tr[1]), "test_sgd": float(te[0]), "test_swa": float(te[1]),
-            "distance": float((run["swa"].double() - run["sgd"].double()).norm()), "n_averaged": run["n_averaged"]}
+    return Sample(metrics={"train_gap": float(tr[1] - tr[0]), "test_gap": float(te[0] - te[1]),
+                           "train_sgd": float(tr[0]), "train_swa": float(tr[1]), "test_sgd": float(te[0]),
+                           "test_swa": float(te[1]), "distance": float((run["swa"].double() - run["sgd"].double()).norm()),
+                           "n_averaged": run["n_averaged"]})
 
 
-# -- A3 ---------------------------------------------------------------------------------------------------
 def side_contrast(ls, losses, point: float, window: float | None = None) -> dict:
     """Which side of its valley ``point`` sits on, and how fast that side rises.
 
@@ -558,17 +512,7 @@ def side_contrast(ls, losses, point: float, window: float | None = None) -> dict
     return {**out, "contrast": contrast, "window": float(w), "mean_rise": rise}
 
 
-def _plot_line(samples, title):
-    from ..report import plots
-
-    m = samples[0]
-    return plots.lines(m["_t"], {"train": m["_train"], "test": m["_test"]}, xlabel="t (0: start, 1: SWA)",
-                       ylabel="loss", title=f"{title}\nseed 0, line extended beyond both ends", logy=True,
-                       vlines={"start": 0.0, "SWA": 1.0, "bottom": m["bottom_t"]})
-
-
-@protocol("av.flat_side", plot=_plot_line)
-def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa"):
+def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa") -> Sample:
     """A3: along the line SGD -> SWA extended to t in [-1, 2] (``extended_line``, 31 points), which side of
     the training-loss valley the SWA point sits on (``side_contrast``: flat_side_contrast < 0 = the slowly
     rising side), and SGD again from SWA (lr 0.01, 500 updates): resgd_train_drop = L_train(SWA) -
@@ -593,12 +537,14 @@ def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa"):
     sc = side_contrast(el.distances, el.losses["train"], el.length)
     out = {"flat_side_contrast": sc["contrast"], "swa_on_flat_side": float(sc["on_flat_side"]),
            "bottom_t": sc["bottom"] / el.length, "swa_offset_t": sc["offset"] / el.length,
-           "sharp_side": sc["sharp_side"], "length": el.length,
-           "_t": el.ts.tolist(), "_train": el.losses["train"].tolist(), "_test": el.losses["test"].tolist()}
+           "sharp_side": sc["sharp_side"], "length": el.length}
+    arrays = {"t": el.ts.tolist(), "train": el.losses["train"].tolist(), "test": el.losses["test"].tolist(),
+              "bottom_t": sc["bottom"] / el.length}
+    why = ""
     if sc["contrast"] is None:
         why = ("the training-loss bottom along the line is at an end of t in [-1, 2] "
                f"(t = {sc['bottom'] / el.length:.2f})")
-        out = {NOT_MEASURABLE: why, **{k: v for k, v in out.items() if v is not None}}
+        out = {k: v for k, v in out.items() if v is not None}
     if line == "sgd-swa":
         re = resgd(lab, model, sample, run["swa"])
         fr = loss_fns(lab, model, bn, ref=run["sgd"], line=(run["swa"], re))
@@ -606,7 +552,7 @@ def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa"):
         out.update({"resgd_train_drop": float(L["train"][0] - L["train"][1]),
                     "resgd_test_rise": float(L["test"][1] - L["test"][0]),
                     "train_resgd": float(L["train"][1]), "test_resgd": float(L["test"][1])})
-    return out
+    return Sample(metrics=out, arrays=arrays, not_measurable=why)
 
 
 # -- A4 ---------------------------------------------------------------------------------------------------
@@ -643,20 +589,7 @@ def _neuron_loss64(prob):
     return losses
 
 
-def _plot_surface(samples, title):
-    from ..report import plots
-
-    m = next((s for s in samples if "_Z" in s), None)
-    if m is None:
-        return None
-    (x0, y0), (ux, uy), p = m["_point"], m["_sharp_dir"], m["_rp"][1]
-    return plots.loss_surface(m["_xs"], m["_ys"], m["_Z"], title=f"{title}\ndata draw 0", logz=True,
-                              points={"probed point": m["_point"], "minimum": m["_minimum"]},
-                              arrows={"sharp side": ((x0, y0), (ux * p, uy * p))})
-
-
-@protocol("av.neuron", plot=_plot_surface)
-def av_neuron(lab, label, sample, point="sgd", surface="neuron"):
+def av_neuron(lab, label, sample, point="sgd", surface="neuron") -> Sample:
     """A4: one sigmoid neuron (weight, bias) on ``gaussians`` drawn with data seed ``sample``, trained by the
     declared SGD (``point="sgd"``: its final iterate) or at the exact minimum (``point="minimum"``, Newton);
     64 directions evenly spaced on the half circle, the declared rule (Delta = 0.1 ln 2): ``asymmetry`` =
@@ -689,19 +622,17 @@ def av_neuron(lab, label, sample, point="sgd", surface="neuron"):
     ls = profile_grid(norm)
     L = loss_along(fn, w, U, ls)
     s = profile_stats(ls, L, math.log(2), norm)
-    out = dict(s)
-    out.update({"w": float(w[0]), "b": float(w[1]), "w_min": float(th_min[0]), "b_min": float(th_min[1]),
-                "distance_to_minimum": float((w - th_min).norm())})
-    if not s.get(NOT_MEASURABLE):
-        out["asymmetry"] = s["max_margin_over_delta"]
-        j, sign = s["_sharp"]
-        out["_sharp_dir"] = [float(U[j, 0]) * sign, float(U[j, 1]) * sign]
-        out["_rp"] = s["_rp"]
-        span = max(2.5, 1.2 * s["p"])
+    s.metrics.update({"w": float(w[0]), "b": float(w[1]), "w_min": float(th_min[0]), "b_min": float(th_min[1]),
+                      "distance_to_minimum": float((w - th_min).norm())})
+    if not s.not_measurable:
+        s.metrics["asymmetry"] = s.metrics["max_margin_over_delta"]
+        j, sign = s.arrays["sharp"]
+        s.arrays["sharp_dir"] = [float(U[j, 0]) * sign, float(U[j, 1]) * sign]
+        span = max(2.5, 1.2 * s.metrics["p"])
         xs = torch.linspace(float(w[0]) - span, float(w[0]) + span, 61, dtype=torch.float64)
         ys = torch.linspace(float(w[1]) - span, float(w[1]) + span, 61, dtype=torch.float64)
         G = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)  # Z[i, j] at (xs[j], ys[i])
-        out["_Z"] = fn(G).reshape(61, 61).tolist()
-        out["_xs"], out["_ys"] = xs.tolist(), ys.tolist()
-        out["_point"], out["_minimum"] = [float(w[0]), float(w[1])], [float(th_min[0]), float(th_min[1])]
-    return out
+        s.arrays["Z"] = fn(G).reshape(61, 61).tolist()
+        s.arrays["xs"], s.arrays["ys"] = xs.tolist(), ys.tolist()
+        s.arrays["point"], s.arrays["minimum"] = [float(w[0]), float(w[1])], [float(th_min[0]), float(th_min[1])]
+    return s

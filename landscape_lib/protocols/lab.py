@@ -2,47 +2,31 @@
 optima, problems (model + data as functions of theta), and the content-addressed cache in which every
 expensive result (optima, tunnels, count profiles, d90 sweeps, whole measurements) is built once.
 
-A ``Lab`` is plain Python (no pytest): a researcher can run any declared case from a notebook with
-``Lab.open(tier="quick").measure(case, label)``. The pytest plugin (``fixtures/plugin.py``) makes one per
-session from the command-line options.
+A ``Lab`` is plain Python (no pytest): ``Lab.open(tier="quick")`` in a notebook, ``run.check_claims`` for a whole
+claims run, or the pytest plugin, which makes one per session from the command-line options.
 
-Cache keys are ``cache.key_for(kind, configuration, definition, sample, version=...)``: the training
-code's ``TRAIN_CODE_VERSION`` for optima, and ``MEASURE_VERSION`` -- a hash of the source of the
-geometry, nets and measure packages -- for measurements, so that a code change never serves a stale
-number, and an unchanged one never recomputes it.
+Cache keys are ``cache.key_for(kind, configuration, definition, sample, version=...)`` with a code version
+from ``cache.code_version`` (what the code does, not how it is written: comments and docstrings do not
+enter it): ``TRAIN_CODE_VERSION`` for optima (the training code of ``nets``), ``TUNNEL_VERSION`` for tunnels
+and neighbours, ``MEASURE_VERSION`` for everything else measured (``geometry``, ``nets``, ``protocols``,
+``stats``, ``types``), so that a code change never serves a stale number, and an unchanged one never
+recomputes it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import os
 import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-from ..cache import Cache, default_root, key_for
+from ..cache import Cache, code_version, default_root, key_for
+from ..nets.config import TRAIN_CODE_VERSION
+from ..types import Sample, get_tier
 
-_PKG = Path(__file__).resolve().parent.parent
-_MEASURED_CODE = ("geometry", "nets", "measure")
-
-
-def code_version(*parts: str) -> str:
-    """sha256 of the source files under the given package-relative paths (files or folders)."""
-    h = hashlib.sha256()
-    for part in parts:
-        p = _PKG / part
-        for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
-            h.update(f.relative_to(_PKG).as_posix().encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-MEASURE_VERSION = code_version(*_MEASURED_CODE)
-TUNNEL_VERSION = code_version("geometry/connectors.py", "nets", "measure/real.py")
+TUNNEL_VERSION = code_version("geometry/connectors.py", "nets", "protocols/endpoints.py", "protocols/tunnels.py")
+MEASURE_VERSION = code_version("geometry", "nets", "protocols", "stats.py", "types.py")
 
 
 @dataclass(frozen=True)
@@ -72,9 +56,8 @@ def tier_spec_for(tier: str, device: str = "cpu", model: str | None = None, data
     and CIFAR-10 from the data root. All trained with Adam at a constant learning rate (§4.1) to a
     full-batch training cross-entropy of 1e-3, so compared points sit at the same loss level."""
     from ..nets.config import TrainConfig
-    from ..verdicts.claims import check_tier
 
-    check_tier(tier)
+    get_tier(tier)
     base = dict(optimizer="adam", schedule="constant", target_loss=1e-3, max_steps=5000, device=device,
                 data_root=data_root)
     mlp = TrainConfig(model="mlp", dataset="digits", hidden=(32,), lr=1e-2, **base)
@@ -151,6 +134,19 @@ class Lab:
         finally:
             self._no_wait -= 1
 
+    def sample(self, protocol: Callable[..., Sample], label: str, sample, kwargs: dict) -> Sample:
+        """One sample of ``protocol`` on configuration ``label`` with ``kwargs`` (a case's params and
+        definition), cached: every case (and C17, which re-decides other claims' toy samples) that asks for
+        the same protocol, configuration, arguments and sample gets one measurement."""
+        k = self.spec.k if label != "toy" else None
+        s = list(sample) if isinstance(sample, tuple) else sample
+        name = f"{protocol.__module__}.{protocol.__qualname__}"
+        value = self.cached("sample", (name, self.config_key(label), k, kwargs, s),
+                            lambda: protocol(self, label, sample, **kwargs), f"{protocol.__name__} on {label}, sample {s}")
+        if not isinstance(value, Sample):
+            raise TypeError(f"protocol {name} must return a types.Sample, got {type(value).__name__}")
+        return value
+
     def cached(self, kind: str, parts: tuple, build: Callable[[], Any], describe: str = "",
                version: str = MEASURE_VERSION) -> Any:
         """``build()`` once per key across processes and runs; memoized in this process too."""
@@ -186,7 +182,7 @@ class Lab:
         """k independent optima (seeds 0..k-1) trained in one batched run and cached as one entry.
         Raises ``TargetNotReached`` (naming configuration, seed, steps and loss) for an optimum that
         did not reach its target loss: it is never handed to a claim."""
-        from ..nets.config import TRAIN_CODE_VERSION, config_hash, require_reached
+        from ..nets.config import config_hash, require_reached
         from ..nets.training import train_many
 
         cfg = self.config(label_or_cfg)
@@ -208,7 +204,7 @@ class Lab:
 
     def trajectory(self, label_or_cfg, seed: int = 0):
         """One sequential run with its history (radius, distance from the init), cached."""
-        from ..nets.config import TRAIN_CODE_VERSION, config_hash, require_reached
+        from ..nets.config import config_hash, require_reached
         from ..nets.training import train
 
         cfg = dataclasses.replace(self.config(label_or_cfg), seed=seed)
@@ -229,41 +225,41 @@ class Lab:
         """The §4.2 tunnel between optima i and j of a configuration (``refine`` rounds of adaptive
         refinement: 0 is the paper's algorithm), cached and shared by C5-C8."""
         from ..nets.config import config_hash
-        from . import real as rx
+        from .tunnels import PathConfig, build_tunnel
 
         ops = self.optima(label)
         prob = self.problem(label)
-        cfg = rx.PathConfig(refine=refine)
+        cfg = PathConfig(refine=refine)
 
         def build():
             base = self.tunnel(label, i, j, nodes) if refine else None
-            return rx.build_tunnel(prob, ops[i].theta, ops[j].theta, nodes, cfg, base=base)
+            return build_tunnel(prob, ops[i].theta, ops[j].theta, nodes, cfg, base=base)
 
         return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, i, j, nodes, cfg), build,
                            f"tunnel {label} {i}-{j} {nodes} refine={refine}", version=TUNNEL_VERSION)
 
     def neighbour(self, label: str, i: int, seed: int = 0, scale: float | None = None):
-        """A same-basin neighbour of optimum i (``real.neighbour``: moved by ``scale`` -- default 5% --
+        """A same-basin neighbour of optimum i (``endpoints.neighbour``: moved by ``scale`` -- default 5% --
         of its norm, re-descended to the configuration's target loss), cached."""
         from ..nets.config import config_hash
-        from . import real as rx
+        from . import endpoints
 
         cfg = self.config(label)
         opt = self.optima(label)[i]
-        scale = rx.NEIGHBOUR_SCALE if scale is None else scale
+        scale = endpoints.NEIGHBOUR_SCALE if scale is None else scale
         target = cfg.target_loss if cfg.target_loss is not None else opt.train_loss
         return self.cached("neighbour", (config_hash(cfg), self.spec.k, i, seed, scale),
-                           lambda: rx.neighbour(self.problem(label), opt.theta, target, cfg.lr, seed, scale),
+                           lambda: endpoints.neighbour(self.problem(label), opt.theta, target, cfg.lr, seed, scale),
                            f"neighbour of optimum {i} of {label}", version=TUNNEL_VERSION)
 
     def neighbour_tunnel(self, label: str, i: int, nodes: str = "budget"):
         """The §4.2 tunnel between optimum i and its same-basin neighbour, cached."""
         from ..nets.config import config_hash
-        from . import real as rx
+        from .tunnels import build_tunnel
 
         A, B = self.optima(label)[i].theta, self.neighbour(label, i)
         return self.cached("tunnel", (config_hash(self.config(label)), self.spec.k, "neighbour", i, nodes),
-                           lambda: rx.build_tunnel(self.problem(label), A, B, nodes),
+                           lambda: build_tunnel(self.problem(label), A, B, nodes),
                            f"tunnel {label} {i}-neighbour {nodes}", version=TUNNEL_VERSION)
 
     def count_noise(self, label: str, i: int = 0) -> dict:
@@ -271,14 +267,14 @@ class Lab:
         at the declared threshold (DECLARED_FRACTION x the optimum's top eigenvalue), cached."""
         from ..geometry.short_directions import DECLARED_FRACTION
         from ..nets.config import config_hash
-        from . import real as rx
+        from .short_direction_counts import count_noise, top_eigenvalue
 
         prob = self.problem(label)
         th = self.optima(label)[i].theta
 
         def build():
-            thr = DECLARED_FRACTION * rx.top_eigenvalue(prob, th)
-            return {**rx.count_noise(prob, th, self.neighbour(label, i), thr), "threshold": thr}
+            thr = DECLARED_FRACTION * top_eigenvalue(prob, th)
+            return {**count_noise(prob, th, self.neighbour(label, i), thr), "threshold": thr}
 
         return self.cached("count_noise", (config_hash(self.config(label)), self.spec.k, i), build,
                            f"count noise at optimum {i} of {label}")

@@ -1,0 +1,178 @@
+"""Weight averaging across wedges (C16, §4.5, Fig 6): SWA fails when cyclic snapshots change wedges (a high
+maximum learning rate) and works within one (a low one), on trained networks.
+
+Protocols: ``net_swa_cyclic`` (C16), ``net_swa_same_basin`` (its control).
+
+From a trained optimum, a cyclic phase (``averaging.cyclic_snapshots``: SGD, momentum 0.9, minibatch 64,
+cosine cycles of 100 updates from lr_max to 0, 5 cycles, one snapshot per cycle) at a low and a high maximum
+learning rate. The window of max-LRs is found by a scan over ``C16_GRID`` on one optimum that is no sample
+(``C16_SCAN_OPTIMUM``): a max-LR is *stable* when the phase does not diverge and every snapshot keeps training
+accuracy >= ``C16_STABLE_ACC``; low = the smallest grid value, high = the largest grid value up to which every
+grid value is stable (``max_lr_window``). A sample whose snapshots diverge or degrade below that accuracy is an
+error naming it, never evidence. Every declared number is a module constant here (claims/RULES.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..types import Sample
+
+C16_CYCLE = {"cycle_steps": 100, "n_cycles": 5, "batch_size": 64, "optimizer": "sgd", "momentum": 0.9,
+             "shape": "cosine", "lr_min": 0.0}
+C16_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+C16_STABLE_ACC = 0.95
+C16_SCAN_OPTIMUM = 11
+C16_LINE_POINTS = 11
+
+
+class SnapshotsDegraded(RuntimeError):
+    """A cyclic phase whose snapshots diverged or fell below the declared training accuracy."""
+
+
+def max_lr_window(scan) -> tuple[float, float]:
+    """(low, high) from a scan [(lr_max, min snapshot train accuracy or None if diverged), ...] in
+    increasing lr_max: low = the smallest; high = the largest lr_max up to which every scanned value is
+    stable (not diverged, every snapshot's accuracy >= C16_STABLE_ACC). Raises if the smallest is not."""
+    scan = sorted(scan, key=lambda r: r[0])
+    if not scan:
+        raise ValueError("scan must hold at least one (lr_max, accuracy) pair")
+    high = None
+    for lr, acc in scan:
+        if acc is None or not acc >= C16_STABLE_ACC:
+            break
+        high = lr
+    if high is None:
+        raise SnapshotsDegraded(f"no stable max learning rate: at the smallest scanned, {scan[0][0]:g}, the "
+                                f"snapshots' minimum training accuracy is {scan[0][1]}")
+    return scan[0][0], high
+
+
+def _cyclic(lab, label, i: int, lr_max: float) -> dict:
+    """The cyclic phase from optimum i at ``lr_max`` (cached): snapshots, their training loss and
+    accuracy, or the divergence message."""
+    from ..nets import averaging as av
+    from ..nets.config import TrainingDiverged, config_hash
+
+    def build():
+        opt, prob = lab.optima(label)[i], lab.problem(label)
+        cfg = av.CyclicConfig(lr_max=lr_max, seed=i, **C16_CYCLE)
+        try:
+            run = av.cyclic_snapshots(prob.flat, prob.theta(opt.theta), prob.data.X_train, prob.data.y_train, cfg)
+        except TrainingDiverged as e:
+            return {"diverged": str(e)}
+        return {"snapshots": run.snapshots.detach().cpu(), "train_loss": run.train_loss.tolist(),
+                "train_acc": run.train_acc.tolist()}
+
+    return lab.cached("c16_cyclic", (config_hash(lab.config(label)), lab.spec.k, i, lr_max, C16_CYCLE), build,
+                      f"C16 cyclic phase {label} optimum {i} lr_max {lr_max:g}")
+
+
+def scan_window(lab, label) -> dict:
+    """The low and high max-LR of the cyclic phase from the scan on ``C16_SCAN_OPTIMUM`` (``max_lr_window``)."""
+    scan = []
+    for lr in C16_GRID:
+        r = _cyclic(lab, label, C16_SCAN_OPTIMUM, lr)
+        scan.append((lr, None if "diverged" in r else float(min(r["train_acc"]))))
+    low, high = max_lr_window(scan)
+    return {"lr_low": low, "lr_high": high, "scan_lr": [s[0] for s in scan],
+            "scan_min_acc": [s[1] if s[1] is not None else float("nan") for s in scan]}
+
+
+def swa_metrics(loss_fn, logits_fn, y_train, y_test, S: torch.Tensor, average: torch.Tensor,
+                start: torch.Tensor, num_classes: int) -> dict:
+    """One arm's numbers from its snapshots S (K, D) and their weight average (``averaging`` helpers):
+    train losses of the snapshots / average, the ratio, barriers on the lines between consecutive
+    snapshots and to the average (nats and / ln C), ensemble (prediction average) and SWA test losses,
+    distances travelled."""
+    from ..nets import averaging as av
+
+    Ls = loss_fn(S).double()
+    Lw = float(loss_fn(average.unsqueeze(0))[0])
+    bars = av.snapshot_barriers(loss_fn, S, average, n_points=C16_LINE_POINTS)
+    cons = [b.barrier for b in bars.consecutive]
+    chance = math.log(num_classes)
+    ens_tr = av.prediction_average(logits_fn(S, "train"), y_train)
+    ens_te = av.prediction_average(logits_fn(S, "test"), y_test)
+    swa_te = av.prediction_average(logits_fn(average.unsqueeze(0), "test"), y_test)
+    tr = av.travel(S, average, start)
+    mean_snap = float(Ls.mean())
+    barrier = float(np.mean(cons)) if cons else 0.0
+    return {"snapshot_loss": mean_snap, "swa_loss": Lw, "swa_ratio": Lw / mean_snap if mean_snap > 0 else math.inf,
+            "ensemble_loss": ens_tr.loss, "barrier": barrier, "barrier_max": max(cons) if cons else 0.0,
+            "barrier_over_chance": barrier / chance,
+            "barrier_to_average_max": bars.max_to_average,
+            "test_snapshot_loss": float(ens_te.member_loss.mean()), "test_swa_loss": swa_te.loss,
+            "test_ensemble_loss": ens_te.loss, "test_snapshot_acc": float(ens_te.member_accuracy.mean()),
+            "test_swa_acc": swa_te.accuracy, "test_ensemble_acc": ens_te.accuracy,
+            "ensemble_advantage": swa_te.loss - ens_te.loss,
+            "travel": float(tr.consecutive.mean()) if len(S) > 1 else 0.0,
+            "travel_angular": float((tr.consecutive / tr.norms[1:]).mean()) if len(S) > 1 else 0.0,
+            "from_start": float(tr.from_start[-1])}
+
+
+def _arm(lab, label, i, lr_max) -> dict:
+    """One arm: the cyclic phase from optimum i at ``lr_max``, its weight average and ``swa_metrics``."""
+    from ..nets import averaging as av
+
+    r = _cyclic(lab, label, i, lr_max)
+    if "diverged" in r:
+        raise SnapshotsDegraded(f"C16 {label}: the cyclic phase from optimum {i} at max lr {lr_max:g} diverged: "
+                                f"{r['diverged']}")
+    bad = [(k, a) for k, a in enumerate(r["train_acc"]) if not a >= C16_STABLE_ACC]
+    if bad:
+        raise SnapshotsDegraded(
+            f"C16 {label}: the cyclic phase from optimum {i} at max lr {lr_max:g} degraded: snapshot(s) "
+            + ", ".join(f"{k} (train accuracy {a:.3f})" for k, a in bad)
+            + f" below the declared {C16_STABLE_ACC} (never evidence either way)")
+    prob, opt = lab.problem(label), lab.optima(label)[i]
+    S = prob.theta(r["snapshots"])
+    wa = av.weight_average(prob.flat, S)
+    d = prob.data
+    X = {"train": d.X_train, "test": d.X_test}
+    return {**swa_metrics(prob.train_losses, lambda T, which: prob.logits(T, X[which]),
+                          d.y_train, d.y_test, S, prob.theta(wa.theta), prob.theta(opt.theta), d.num_classes),
+            "snapshot_min_acc": float(min(r["train_acc"]))}
+
+
+def net_swa_cyclic(lab, label, sample) -> Sample:
+    """C16: cyclic phases from optimum ``sample`` at the low and high max-LR of the window found by the
+    scan (``scan_window``); per arm the SWA / snapshot loss ratio, barriers, test losses, distances; the
+    ensemble's advantage over the weight average at high minus at low."""
+    if sample == C16_SCAN_OPTIMUM:
+        raise ValueError(f"optimum {C16_SCAN_OPTIMUM} chose the max-LR window; it cannot be a sample")
+    win = scan_window(lab, label)
+    out = dict(win)
+    for arm in ("low", "high"):
+        out.update({f"{k}_{arm}": v for k, v in _arm(lab, label, sample, win[f"lr_{arm}"]).items()})
+    out["ensemble_advantage_gain"] = out["ensemble_advantage_high"] - out["ensemble_advantage_low"]
+    return Sample(metrics=out)
+
+
+C16_SAME_BASIN_SCALES = {"low": 0.01, "high": 0.05}  # neighbours moved by 1% / 5% of |theta|, re-descended
+C16_SAME_BASIN_K = 5  # as many "snapshots" as the cyclic phase's cycles
+
+
+def net_swa_same_basin(lab, label, sample) -> Sample:
+    """C16's control: the same measurement (both arms, every metric) on *same-basin* sets instead of
+    cyclic snapshots: K neighbours of optimum ``sample``, each moved by 1% ("low") or 5% ("high") of its
+    norm in a random direction and re-descended to the optimum's loss. It holds if the 5% moves had landed
+    in different wedges (weight average worse, a barrier between them) and the 1% moves had not."""
+    prob, opt = lab.problem(label), lab.optima(label)[sample]
+    d = prob.data
+    X = {"train": d.X_train, "test": d.X_test}
+    out = {"lr_low": C16_SAME_BASIN_SCALES["low"], "lr_high": C16_SAME_BASIN_SCALES["high"]}
+    for arm, scale in C16_SAME_BASIN_SCALES.items():
+        S = torch.stack([prob.theta(lab.neighbour(label, sample, seed=100 + k, scale=scale))
+                         for k in range(C16_SAME_BASIN_K)])
+        from ..nets import averaging as av
+
+        wa = av.weight_average(prob.flat, S)
+        m = swa_metrics(prob.train_losses, lambda T, which: prob.logits(T, X[which]), d.y_train, d.y_test, S,
+                        prob.theta(wa.theta), prob.theta(opt.theta), d.num_classes)
+        out.update({f"{k}_{arm}": v for k, v in m.items()})
+    out["ensemble_advantage_gain"] = out["ensemble_advantage_high"] - out["ensemble_advantage_low"]
+    return Sample(metrics=out)

@@ -1,0 +1,255 @@
+"""Paths between optima: the straight line's wall (C4), the §4.2 low-loss tunnel (C5), its deviations'
+two halves (C6) and the labels along it (C7), on the toy model and on trained networks.
+
+Protocols (what a declared case points at), each ``f(lab, label, sample, **params) -> Sample``:
+``toy_tunnel`` (C4-C6 on the toy), ``random_halves`` (C6's null: independent Gaussian vectors),
+``net_line`` (C4), ``net_tunnel`` (C5, C6), ``net_label_switch`` (C7).
+
+Tunnel nodes on networks are optimized two ways, side by side: ``nodes="budget"`` (the paper's "minimize
+the training loss": a fixed Adam budget) or ``"loss-matched"`` (each node stops at the endpoints' loss
+level, like the optima themselves). Label switching is measured on test inputs, noised test inputs or
+Gaussian inputs where the two optima disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from ..geometry import connectors as cn
+from ..geometry.toy import WedgeLandscape
+from ..nets.problem import Problem
+from ..types import Sample
+from .endpoints import different_wedges, pair_optima, pair_points, toy_optima
+
+
+NODE_DEFINITIONS = ("budget", "loss-matched")
+
+
+MIN_DISAGREEMENTS = 10
+
+
+def tunnel_experiment(land: WedgeLandscape, seed: int, path: str = "paper", same_wedge: bool = False,
+                      k: int = 10, steps: int = 1000, pair: str = "independent") -> Sample:
+    """Two toy optima, the straight line between them, and a connector:
+    ``path="midpoint"``: §3.3's toy tunnel ("We then chose the midpoint between the two points, put up a
+    tangent hyperplane there and optimized"): one node at t = 1/2 (k = 2 pieces), no refinement;
+    ``path="paper"``: the §4.2 hyperplane tunnel with k = 10 pieces, no refinement; ``path="intersection"``:
+    A -> X -> B with X on both wedges; ``path="straight"``: the un-optimized line.
+    ``pair="same-basin"``: B is A's re-descent after a 1% move (the same-basin control), not an independent
+    optimum. The halves statistics (C6) are reported only where there are >= 2 deviations."""
+    if same_wedge:
+        A, B = toy_optima(land, 2, seed, same_wedge=True)
+    else:
+        A, B = pair_optima(land, 2, seed, pair)
+    ends = land.loss(torch.stack([A, B]))
+    end_mean = float(ends.mean())
+    line = cn.straight(land.loss, A, B, k=k)
+    if path in ("paper", "midpoint"):
+        conn = cn.tunnel(land.loss, A, B, cn.TunnelConfig(k=k if path == "paper" else 2, steps=steps, lr=1e-2))
+        C = cn.cosine_matrix(cn.deviations(conn, A, B))
+    elif path == "intersection":
+        X = land.intersection_point(A, B)
+        conn = cn.through(land.loss, [A, X, B], per_piece=k)
+        pts = torch.cat([cn.linear_path(A, X, torch.linspace(0, 1, k // 2 + 1, dtype=A.dtype)[1:]),
+                         cn.linear_path(X, B, torch.linspace(0, 1, k // 2 + 1, dtype=A.dtype)[1:-1])])
+        t_of = ((pts - A) @ (B - A)) / (B - A).square().sum()
+        C = cn.cosine_matrix(pts - cn.linear_path(A, B, t_of))
+    elif path == "straight":
+        conn = line
+        C = torch.eye(k - 1, dtype=A.dtype)
+    else:
+        raise ValueError(f"path must be 'midpoint', 'paper', 'intersection' or 'straight', got {path!r}")
+    halves = cn.halves_alignment(C) if C.shape[0] >= 2 else {}
+    return Sample(
+        metrics={"different_wedges": different_wedges(land, A, B),
+                 "endpoint_loss": end_mean, "line_max": line.max_loss, "path_max": conn.max_loss,
+                 "wall_ratio": line.max_loss / end_mean, "tunnel_ratio": conn.max_loss / end_mean,
+                 "wall_fraction": conn.max_loss / line.max_loss, "drift": conn.drift,
+                 **({"within_min": halves["within_min"], "across_abs": halves["across_abs"]} if halves else {})},
+        arrays={"line": (line.t.tolist(), line.loss.tolist()), "path": (conn.t.tolist(), conn.loss.tolist()),
+                "cos": C.tolist()})
+
+
+def toy_tunnel(lab, label, sample, D, n, path="paper", same_wedge=False, pair="independent") -> Sample:
+    """C4-C6 on the toy: two toy optima, the straight line, and a connector (``path``: midpoint = §3.3's
+    single hyperplane at the midpoint, paper = the §4.2 hyperplane tunnel with k = 10 nodes, intersection =
+    A -> a point on both wedges -> B, straight = the line itself); ``pair="same-basin"``: an optimum and
+    its re-descent after a 1% move (the controls)."""
+    return tunnel_experiment(WedgeLandscape(D, n), sample, path=path, same_wedge=same_wedge, pair=pair)
+
+
+def random_halves(lab, label, sample, vectors=9, D=1000) -> Sample:
+    """The C6 halves statistic on independent Gaussian vectors (a null: no tunnel at all)."""
+    g = torch.Generator().manual_seed(sample)
+    V = torch.randn(vectors, D, generator=g, dtype=torch.float64)
+    return Sample(metrics=cn.halves_alignment(cn.cosine_matrix(V)))
+
+
+@dataclass(frozen=True)
+class PathConfig:
+    """How tunnels and connectors are built on real networks (Adam on the training loss, §4.2).
+
+    Not a duplicate of ``connectors.TunnelConfig``: the defaults differ (1000 steps, no refinement -- §4.2 has
+    none; ``refine=2`` is the C5 variant --, 4 points per piece on networks), the per-node stopping loss is not a
+    field but follows from ``nodes`` ("loss-matched": the endpoints' loss), and the same settings drive the
+    m-connectors (``connectors.ConnectorConfig``). Cache keys hash it (``Lab.tunnel``).
+    """
+
+    k: int = 10
+    steps: int = 1000
+    lr: float = 1e-2
+    refine: int = 0
+    per_piece: int = 4
+
+    def tunnel(self, target: float | None = None) -> cn.TunnelConfig:
+        """The ``connectors.TunnelConfig`` for these settings, nodes stopping at ``target`` (None: full budget)."""
+        return cn.TunnelConfig(k=self.k, steps=self.steps, lr=self.lr, refine=self.refine,
+                               per_piece=self.per_piece, target=target)
+
+    def connector(self, target: float | None = None) -> cn.ConnectorConfig:
+        """The ``connectors.ConnectorConfig`` for these settings (k and refine do not apply)."""
+        return cn.ConnectorConfig(steps=self.steps, lr=self.lr, per_piece=self.per_piece, target=target)
+
+
+def build_tunnel(problem: Problem, A: torch.Tensor, B: torch.Tensor, nodes: str = "budget",
+                 cfg: PathConfig = PathConfig(), base: cn.Path | None = None) -> cn.Path:
+    """The §4.2 tunnel between optima A and B on the full-batch training loss, with ``cfg.refine``
+    rounds of refinement; ``base``: the same tunnel without refinement, already built (it is refined,
+    not rebuilt)."""
+    if nodes not in NODE_DEFINITIONS:
+        raise ValueError(f"nodes must be one of {NODE_DEFINITIONS}, got {nodes!r}")
+    A, B = problem.theta(A), problem.theta(B)
+    target = None
+    if nodes == "loss-matched":
+        target = float(problem.train_losses(torch.stack([A, B])).mean())
+    if base is not None:
+        return cn.refine(problem.train_losses, base, A, B, cfg.refine, cfg.tunnel(target))
+    return cn.tunnel(problem.train_losses, A, B, cfg.tunnel(target))
+
+
+def tunnel_metrics(problem: Problem, A: torch.Tensor, B: torch.Tensor, path: cn.Path) -> Sample:
+    """C5 and C6 numbers: loss along the tunnel vs the straight line, and the deviations' halves."""
+    A, B = problem.theta(A), problem.theta(B)
+    line = cn.straight(problem.train_losses, A, B, k=len(path.nodes) - 1, per_piece=4)
+    ends = 0.5 * float(path.loss[0] + path.loss[-1])
+    C = cn.cosine_matrix(cn.deviations(path, A, B))
+    halves = cn.halves_alignment(C)
+    return Sample(
+        metrics={"tunnel_ratio": path.max_loss / ends, "wall_fraction": path.max_loss / line.max_loss,
+                 "endpoint_loss": ends, "tunnel_max": path.max_loss, "line_max": line.max_loss,
+                 "max_before_refine": path.history.get("max_loss_before_refine"),
+                 "max_after_refine": path.history.get("max_loss_after_refine"), "drift": path.drift,
+                 "nodes": len(path.nodes), **halves},
+        arrays={"line": (line.t.tolist(), line.loss.tolist()), "path": (path.t.tolist(), path.loss.tolist()),
+                "cos": C.tolist()})
+
+
+def path_points(path: cn.Path, per_piece: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points along the pieces of a path (per_piece per piece, plus the last node) and their t."""
+    s = torch.linspace(0, 1, per_piece + 1, dtype=path.nodes.dtype, device=path.nodes.device)[:-1]
+    pts, ts = [], []
+    for i in range(len(path.nodes) - 1):
+        pts.append(path.nodes[i] + s.unsqueeze(1) * (path.nodes[i + 1] - path.nodes[i]))
+        ts.append(path.node_t[i] + s * (path.node_t[i + 1] - path.node_t[i]))
+    return torch.cat(pts + [path.nodes[-1:]]), torch.cat(ts + [path.node_t[-1:]])
+
+
+def net_line(lab, label, sample) -> Sample:
+    """C4: the training loss on the straight line between two optima (41 points); the wall also in
+    nats above the ends and as a fraction of the chance-level loss ln(classes)."""
+    prob = lab.problem(label)
+    A, B = pair_points(lab, label, tuple(sample))
+    line = cn.straight(prob.train_losses, A, B, k=20, per_piece=2)
+    ends = 0.5 * float(line.loss[0] + line.loss[-1])
+    chance = math.log(prob.data.num_classes)
+    return Sample(metrics={"wall_ratio": line.max_loss / ends, "wall_height": line.max_loss - ends,
+                           "wall_over_chance": (line.max_loss - ends) / chance, "line_max": line.max_loss,
+                           "endpoint_loss": ends, "chance_loss": chance},
+                  arrays={"line": (line.t.tolist(), line.loss.tolist())})
+
+
+def _tunnel_for(lab, label, pair, nodes, refine=0):
+    if pair[0] == "neighbour":
+        return lab.neighbour_tunnel(label, pair[1], nodes)
+    return lab.tunnel(label, pair[0], pair[1], nodes, refine)
+
+
+def net_tunnel(lab, label, sample, nodes="budget", refined=False) -> Sample:
+    """C5, C6: the §4.2 tunnel between two optima against the straight line; deviations' halves.
+    ``refined=False`` is the paper's algorithm; ``refined=True`` adds 2 rounds of adaptive refinement
+    (a node at the worst piece's midpoint), the variant."""
+    A, B = pair_points(lab, label, tuple(sample))
+    path = _tunnel_for(lab, label, tuple(sample), nodes, refine=2 if refined else 0)
+    return tunnel_metrics(lab.problem(label), A, B, path)
+
+
+def probe_inputs(problem: Problem, kind: str, n: int = 2000, seed: int = 0) -> torch.Tensor:
+    """Inputs on which to compare predictions: "test", "noised" (test + N(0, 1) per standardized
+    feature) or "gaussian" (N(0, 1) images of the input shape)."""
+    X = problem.data.X_test
+    g = torch.Generator().manual_seed(seed)
+    if kind == "test":
+        return X
+    if kind == "noised":
+        reps = -(-n // len(X))
+        Xr = X.repeat((reps,) + (1,) * (X.ndim - 1))[:n]
+        return Xr + torch.randn(Xr.shape, generator=g).to(Xr)
+    if kind == "gaussian":
+        return torch.randn((n,) + tuple(X.shape[1:]), generator=g).to(X)
+    raise ValueError(f"inputs must be 'test', 'noised' or 'gaussian', got {kind!r}")
+
+
+def _switch(preds: torch.Tensor, ts: torch.Tensor, mask: torch.Tensor) -> tuple[float, list, list]:
+    pa, pb = preds[0][mask], preds[-1][mask]
+    agree_a = (preds[:, mask] == pa).double().mean(1)
+    agree_b = (preds[:, mask] == pb).double().mean(1)
+    cross = ts[int(torch.nonzero(agree_b >= agree_a)[0])]
+    return float(cross), agree_a.tolist(), agree_b.tolist()
+
+
+def label_switch(problem: Problem, path: cn.Path, inputs: str, seed: int = 0) -> Sample:
+    """C7: where along the tunnel the predictions switch from A's to B's, on inputs where A and B
+    disagree; also along the straight line (the null). crossing_t_dev = |t_cross - 1/2|; with fewer than
+    MIN_DISAGREEMENTS disagreeing inputs the sample is not measurable (nothing to switch).
+
+    shape_error = mean |agree_B(t) - min(2t, 1)| along the tunnel (the claimed shape); shape_error_null the
+    same along the straight line; shape_gain_over_null = shape_error_null - shape_error."""
+    X = probe_inputs(problem, inputs, seed=seed)
+    pts, ts = path_points(path)
+    preds = cn.labels_along(lambda P: problem.logits(P, X), pts)
+    mask = preds[0] != preds[-1]
+    n = int(mask.sum())
+    out = {"disagreements": n, "inputs": len(X)}
+    if n < MIN_DISAGREEMENTS:
+        return Sample(metrics=out, arrays={"t": ts.tolist(), "a": [], "b": []},
+                      not_measurable=f"only {n} of {len(X)} {inputs} inputs disagree between A and B (fewer than "
+                                     f"{MIN_DISAGREEMENTS}): nothing to switch")
+    cross, a, b = _switch(preds, ts, mask)
+    lt = torch.linspace(0, 1, len(ts), dtype=path.nodes.dtype)
+    line = cn.linear_path(path.nodes[0], path.nodes[-1], lt)
+    lpreds = cn.labels_along(lambda P: problem.logits(P, X), line)
+    lcross, la, lb = _switch(lpreds, lt, mask)
+    jump = float((torch.tensor(b).diff().abs()).max())
+    err, err_null = shape_error(ts.tolist(), b), shape_error(lt.tolist(), lb)
+    return Sample(metrics={**out, "crossing_t": cross, "crossing_t_dev": abs(cross - 0.5), "line_crossing_t": lcross,
+                           "max_jump_tunnel": jump, "max_jump_line": float(torch.tensor(lb).diff().abs().max()),
+                           "shape_error": err, "shape_gain_over_null": err_null - err},
+                  nulls={"shape_error_null": err_null},
+                  arrays={"t": ts.tolist(), "a": a, "b": b, "lt": lt.tolist(), "la": la, "lb": lb})
+
+
+def shape_error(t, agree_b) -> float:
+    """Mean |agree_B(t) - min(2t, 1)|: the distance from the claimed shape ("change linearly up to the
+    middle, and stay constant from then on")."""
+    t = torch.as_tensor(t, dtype=torch.float64)
+    a = torch.as_tensor(agree_b, dtype=torch.float64)
+    return float((a - torch.clamp(2 * t, max=1.0)).abs().mean())
+
+
+def net_label_switch(lab, label, sample, inputs, nodes="budget") -> Sample:
+    """C7: predicted labels along the tunnel on inputs where A and B disagree: the distance of the
+    fraction agreeing with B from the claimed shape min(2t, 1), against the straight line's (the null)."""
+    return label_switch(lab.problem(label), _tunnel_for(lab, label, tuple(sample), nodes), inputs)

@@ -1,0 +1,185 @@
+"""A claims run as plain code: cases -> protocols -> samples -> decide -> rows -> headline.
+
+    selected(tier, configurations, ...)          which declared cases run where (and why not)
+    measure(lab, case, label) -> [Sample]        each sample through ``Lab.sample`` (cached), busy-last
+    run_case(lab, case, label) -> CaseRun        measure, ``verdicts.decide``, the ``Row``; an exception is an
+                                                 *error* row, returned with it, never a verdict
+    expect(row, baseline_dir, tier)              the baseline's expectation and any regression, on the row
+    check_claims(tier=..., model=..., ...)       all of it, sequentially: a ``Ledger`` (rows and headline)
+
+``check_claims`` works from a notebook without pytest; the pytest plugin runs the same ``run_case`` and
+``expect`` per test (so xdist can spread cases over workers) and only adapts them to pytest's outcomes.
+Figures are drawn by the report layer from the samples' arrays.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import CacheBusy
+from .protocols.lab import Lab
+from .types import Sample, Verdict
+from .verdicts import baselines
+from .verdicts import decide as dc
+from .verdicts.case import Case
+from .verdicts.cases import CASES
+from .verdicts.headline import ClaimOutcome, decide_claims, summary_line
+from .verdicts.row import Row
+
+
+def _sample_id(s):
+    return list(s) if isinstance(s, tuple) else s
+
+
+def measure(lab: Lab, case: Case, label: str) -> list[Sample]:
+    """Every sample of ``case`` on configuration ``label`` (cached per sample), in declared order.
+
+    Samples are measured busy-last: a sample whose entry (or any entry it needs: an optimum, a tunnel)
+    another xdist worker is building right now is put off and the next one measured, and only when
+    every remaining sample is busy does this wait for one. Two workers on claims that share the six
+    tunnels thus build different tunnels side by side instead of queueing behind one lock."""
+    kw = case.kwargs()
+    out: dict[int, Sample] = {}
+    pending = list(enumerate(case.samples))
+    while pending:
+        busy = []
+        for i, s in pending:
+            try:
+                with lab.without_waiting():
+                    out[i] = lab.sample(case.protocol, label, s, kw)
+            except CacheBusy:
+                busy.append((i, s))
+        if busy and len(busy) == len(pending):
+            i, s = busy.pop(0)
+            out[i] = lab.sample(case.protocol, label, s, kw)
+        pending = busy
+    return [out[i] for i in range(len(case.samples))]
+
+
+def _per_sample(samples: list[Sample], part: str) -> dict:
+    """One mapping over samples: each name of the first sample -> its value (one sample) or the list of
+    per-sample values (None where a sample lacks it)."""
+    names = list(getattr(samples[0], part)) if samples else []
+    out = {}
+    for k in names:
+        vals = [getattr(s, part).get(k) for s in samples]
+        vals = [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for v in vals]
+        vals = [list(v) if isinstance(v, tuple) else v for v in vals]
+        out[k] = vals[0] if len(vals) == 1 else vals
+    return out
+
+
+@dataclass
+class CaseRun:
+    """A case measured and decided on one configuration: its row, its samples (for figures), and the
+    exception that made it an error (None otherwise)."""
+
+    row: Row
+    samples: list[Sample]
+    exc: Exception | None = None
+
+
+def run_case(lab: Lab, case: Case, label: str, *, tier: str = "", repro: str = "") -> CaseRun:
+    """Measure and decide ``case`` on ``label``. An exception is caught into an *error* row (and returned,
+    for the caller to re-raise): it is never a verdict."""
+    t0 = time.perf_counter()
+    samples: list[Sample] = []
+    exc = None
+    measured: dict = {}
+    nulls: dict = {}
+    intervals: dict = {}
+    try:
+        samples = measure(lab, case, label)
+        decision = dc.decide(case.rule, samples, case.decision)
+        measured, nulls, intervals = (_per_sample(samples, p) for p in ("metrics", "nulls", "intervals"))
+    except Exception as e:  # noqa: BLE001 - recorded as an error row, then re-raised by the caller
+        exc = e
+        decision = dc.error(f"{type(e).__name__}: {e}", case.decision)
+        measured = {"traceback": traceback.format_exc(limit=6)[-1500:]}
+    row = Row(claim=case.claim, case=case.name, configuration=label, role=case.role, verdict=decision.verdict,
+              reason=decision.reason, decided=[c.as_dict() for c in decision.checks],
+              statistic=case.decision.describe(), samples=len(case.samples),
+              ci=list(decision.ci) if decision.ci else None, measured=measured, nulls=nulls, intervals=intervals,
+              rule=" and ".join(c.describe() for c in case.rule), params=dict(case.params),
+              definition=dict(case.definition), sample_ids=[_sample_id(s) for s in case.samples],
+              holds_if=case.holds_if, protocol=case.protocol_name, tier=tier, repro=repro,
+              error=decision.reason if decision.verdict == Verdict.ERROR else "",
+              seconds=round(time.perf_counter() - t0, 3))
+    return CaseRun(row, samples, exc)
+
+
+def expect(row: Row, baseline_dir, tier: str, *, update: bool = False) -> Row:
+    """Fill ``row.expected``, ``row.baseline`` and ``row.regression`` from the baseline of its tier and
+    configuration (``update``: a baseline about to be rewritten expects nothing of a measured row)."""
+    source = str(baselines.path_for(baseline_dir, tier, row.configuration))
+    exp = baselines.expectation(baselines.load(baseline_dir, tier, row.configuration), row.id, row.role, source)
+    row.expected, row.baseline = exp.verdict, exp.source
+    regression = baselines.regressions(exp, row.verdict, row.decided)
+    row.regression = [] if update and row.verdict != Verdict.ERROR else regression
+    return row
+
+
+def selected(tier: str, configurations, cases=CASES) -> list[tuple[Case, str, str]]:
+    """(case, configuration label, why it does not run here or "") for every declared case on every
+    configuration it names, given the tier's network configurations."""
+    out = []
+    for case in cases:
+        for label in case.labels(configurations):
+            why = "" if case.runs_at(tier) else f"{case.id(label)} runs at tiers {case.tiers}, not {tier}"
+            out.append((case, label, why))
+    return out
+
+
+def declared_ids(tier: str, configurations, cases=CASES) -> dict[str, set]:
+    """Configuration label -> the ids of the cases declared for it at this tier (what a baseline may hold)."""
+    out: dict[str, set] = {}
+    for case, label, why in selected(tier, configurations, cases):
+        if not why:
+            out.setdefault(label, set()).add(case.id(label))
+    return out
+
+
+@dataclass
+class Ledger:
+    """A claims run's result: every row, each claim's headline and the one-line summary."""
+
+    rows: list[dict]
+    claims: dict[str, ClaimOutcome]
+    summary: str
+    header: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: list[dict], header: dict | None = None) -> "Ledger":
+        claims = decide_claims(rows)
+        return cls(rows, claims, summary_line(claims, rows), dict(header or {}))
+
+    def as_dict(self) -> dict:
+        return {**self.header, "summary": self.summary, "claims": {k: v.as_dict() for k, v in self.claims.items()},
+                "rows": self.rows}
+
+
+def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str | None = None,
+                 baseline_dir=None, cache_dir=None, device: str = "cpu", claims=None, data_root=None,
+                 progress=None) -> Ledger:
+    """Run every declared case of ``tier`` (on ``model`` / ``dataset`` when given, as the pytest plugin's
+    --model/--dataset) sequentially and return the ``Ledger``; ``claims``: only these claim ids. Rows carry
+    the baseline's expectation and any regression (``baseline_dir``, default claims/baselines/). Errors are
+    rows with verdict ``error`` (and the traceback in ``measured``), never exceptions."""
+    from .protocols.lab import tier_spec_for
+    from .cache import Cache, default_root
+
+    spec = tier_spec_for(tier, device=device, model=model, dataset=dataset, data_root=data_root)
+    lab = Lab(spec, Cache(cache_dir or default_root()))
+    bdir = Path(baseline_dir) if baseline_dir is not None else baselines.DEFAULT_DIR
+    rows = []
+    for case, label, why in selected(tier, spec.configs):
+        if why or (claims is not None and case.claim not in claims):
+            continue
+        done = run_case(lab, case, label, tier=tier)
+        rows.append(expect(done.row, bdir, tier).as_dict())
+        if progress is not None:
+            progress(done.row)
+    return Ledger.of(rows, {"tier": tier, "device": device})

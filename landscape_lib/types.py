@@ -1,0 +1,180 @@
+"""The plain types every layer shares: verdicts and roles, a measured sample, a check, tiers, case ids.
+
+This module imports nothing of the library: every other module may import it.
+
+- ``Verdict``: holds / refuted / inconclusive / error for a case; a claim with no case measured at a tier
+  is ``not-measured`` (the headline's value, never a case's).
+- ``Role``: what a case is to its claim: the paper's protocol (``primary``), a sensitivity analysis
+  (``variant``), or a negative ``control`` (the same measurement where the paper's mechanism is absent).
+- ``Sample``: what a protocol returns for one independent sample: metrics, nulls beside them, a
+  protocol's own interval of a metric, arrays for figures, and why the sample is not measurable.
+- ``Check``, ``compare`` and ``combine``: one rule ``metric <op> threshold``, its three-valued comparison
+  with an interval, and how the statuses of several checks combine (the definitions ``verdicts.decide`` and
+  the C17 protocol, which re-decides toy claims, share).
+- ``Tier``: a named budget of cases and configurations, registered as Hypothesis registers profiles
+  (``register_tier``, ``get_tier``); quick, full and paper are built in.
+- ``case_id``: the one spelling of a case on a configuration, ``<claim>/<configuration>/<case>``, used by
+  the terminal, the ledger, Allure, the baselines and pytest's ``-k``.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import operator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class _Text(str, enum.Enum):
+    """A str-valued enum that prints and formats as its value (JSON writes it as a string)."""
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(str(self), spec)
+
+    __hash__ = str.__hash__  # equal to its value, so it hashes as its value (sets and dicts mix the two)
+
+
+class Verdict(_Text):
+    HOLDS = "holds"
+    REFUTED = "refuted"
+    INCONCLUSIVE = "inconclusive"
+    ERROR = "error"
+    NOT_MEASURED = "not-measured"
+
+
+CASE_VERDICTS = (Verdict.HOLDS, Verdict.REFUTED, Verdict.INCONCLUSIVE, Verdict.ERROR)
+
+
+class Role(_Text):
+    PRIMARY = "primary"
+    VARIANT = "variant"
+    CONTROL = "control"
+
+
+def case_id(claim: str, configuration: str, name: str) -> str:
+    """``<claim>/<configuration>/<case>``, e.g. ``C8/mlp-digits/budget``."""
+    return f"{claim}/{configuration}/{name}"
+
+
+@dataclass
+class Sample:
+    """One independent sample of a case, as its protocol measured it.
+
+    metrics: the numbers (and short texts) the sample reports, the decided ones among them;
+    nulls: the same kind of quantity where the mechanism is absent (a random displacement, a smooth
+        quadratic, the straight line), reported beside the metrics;
+    intervals: a protocol's own interval for a metric that is a statistic over runs (decided by the
+        ``given`` statistic), metric -> (lo, hi);
+    arrays: what the case's figure draws (never decided);
+    not_measurable: why this sample cannot be measured ("" when it can); such a sample is left out of
+        the decision, with its reason.
+    """
+
+    metrics: dict[str, Any] = field(default_factory=dict)
+    nulls: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    arrays: dict[str, Any] = field(default_factory=dict)
+    not_measurable: str = ""
+
+    def __post_init__(self) -> None:
+        both = set(self.metrics) & set(self.nulls)
+        if both:
+            raise ValueError(f"Sample: names {sorted(both)} are both metrics and nulls")
+
+    def value(self, name: str):
+        """The metric or null called ``name`` (None when the sample has neither)."""
+        if name in self.metrics:
+            return self.metrics[name]
+        return self.nulls.get(name)
+
+    def scalars(self) -> dict[str, Any]:
+        """Metrics and nulls in one mapping (the ledger's ``measured``)."""
+        return {**self.metrics, **self.nulls}
+
+
+OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison ``statistic(metric over samples) <op> threshold`` and why the threshold is what it is."""
+
+    metric: str
+    op: str
+    threshold: float
+    why: str
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise ValueError(f"Check.op must be one of {sorted(OPS)}, got {self.op!r}")
+        if not isinstance(self.threshold, (int, float)) or not math.isfinite(self.threshold):
+            raise ValueError(f"Check.threshold must be a finite number, got {self.threshold!r}")
+
+    def describe(self) -> str:
+        return f"{self.metric} {self.op} {self.threshold:g}"
+
+
+def compare(op: str, lo: float, hi: float, threshold: float) -> Verdict:
+    """Three-valued comparison of an interval [lo, hi] (lo == hi for a point) with a threshold:
+    entirely on the claimed side -> holds, entirely on the other -> refuted, straddling -> inconclusive.
+    For ``==`` a point equal to the threshold holds, an interval excluding it is refuted."""
+    if op == "==":
+        if lo == hi == threshold:
+            return Verdict.HOLDS
+        return Verdict.REFUTED if not (lo <= threshold <= hi) else Verdict.INCONCLUSIVE
+    f = OPS[op]
+    if f(lo, threshold) and f(hi, threshold):
+        return Verdict.HOLDS
+    if not f(lo, threshold) and not f(hi, threshold):
+        return Verdict.REFUTED
+    return Verdict.INCONCLUSIVE
+
+
+def combine(statuses) -> Verdict:
+    """The verdict of several checks: error if any errs, else refuted if any is refuted, else inconclusive if
+    any is, else holds (holds also for no checks)."""
+    vs = set(statuses)
+    for v in (Verdict.ERROR, Verdict.REFUTED, Verdict.INCONCLUSIVE):
+        if v in vs:
+            return v
+    return Verdict.HOLDS
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A named budget: which cases run (``Case.tiers``) and which configurations the lab trains."""
+
+    name: str
+    description: str
+
+
+_TIERS: dict[str, Tier] = {}
+
+
+def register_tier(tier: Tier) -> Tier:
+    """Add (or replace) a tier; cases opt in by name (``Case.tiers``)."""
+    if not isinstance(tier, Tier) or not tier.name or not tier.name.isidentifier():
+        raise ValueError(f"register_tier takes a Tier with a name made of letters, digits and '_', got {tier!r}")
+    _TIERS[tier.name] = tier
+    return tier
+
+
+def get_tier(name: str) -> Tier:
+    """The registered tier ``name``; a ValueError lists the registered ones."""
+    try:
+        return _TIERS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"tier must be one of {list(_TIERS)}, got {name!r}") from None
+
+
+def tier_names() -> tuple[str, ...]:
+    return tuple(_TIERS)
+
+
+register_tier(Tier("quick", "CPU minutes on bundled data: the tanh MLP on digits, the toy model"))
+register_tier(Tier("full", "by hand: also the SimpleCNN on digits and mnist5k, and the larger toy cases"))
+register_tier(Tier("paper", "the paper's datasets from --data-root (meant for a GPU)"))

@@ -1,0 +1,82 @@
+"""A case: one way a claim is measured, declared once as data (in the manner of PyTorch's OpInfo).
+
+A case names its claim; a readable ``name``; the ``protocol`` *function* that measures one sample
+(``protocols.*``; "go to definition" reaches the measurement); where it runs (``on``: "toy", "net" = every
+network configuration of the tier, or a fixed configuration such as "softmax-digits"); fixed ``params``; the
+``definition`` values a verdict may hinge on; the independent ``samples`` (seeds, pairs of optima, toy
+shapes); and its ``role``: the claim's **primary** case (the paper's own protocol at the threshold declared
+before measuring), a *variant* (a sensitivity analysis, shown beside the primary, never in the headline), or a
+negative **control** (the same measurement where the paper's mechanism is absent; ``holds_if`` says what
+outcome would have made it hold). Expected outcomes live in the baselines, not here.
+
+A case on a configuration has one id everywhere: ``types.case_id`` = ``<claim>/<configuration>/<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from ..types import Check, Role, Sample, case_id, get_tier
+from .claims import CLAIMS
+from .decide import Statistic
+
+
+@dataclass(frozen=True)
+class Case:
+    claim: str
+    name: str
+    protocol: Callable[..., Sample]
+    on: str = "toy"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    definition: Mapping[str, Any] = field(default_factory=dict)
+    samples: tuple = (0,)
+    role: Role = Role.VARIANT
+    holds_if: str = ""
+    tiers: tuple[str, ...] | None = None
+    statistic: Statistic | None = None
+    checks: tuple[Check, ...] | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.claim not in CLAIMS:
+            raise ValueError(f"Case.claim must be one of {list(CLAIMS)}, got {self.claim!r}")
+        if not callable(self.protocol):
+            raise ValueError(f"case {self.claim}/{self.name}: protocol must be a function of protocols.*, "
+                             f"got {self.protocol!r}")
+        if not isinstance(self.role, Role):
+            raise ValueError(f"case {self.claim}/{self.name}: role must be a types.Role, got {self.role!r}")
+        if not self.samples:
+            raise ValueError(f"case {self.claim}/{self.name}: samples must not be empty")
+        if self.role == Role.CONTROL and not self.holds_if:
+            raise ValueError(f"case {self.claim}/{self.name}: a control says what would have made it hold (holds_if)")
+        for t in self.tiers or ():
+            get_tier(t)
+
+    @property
+    def decision(self) -> Statistic:
+        """The statistic the case is decided with: its own, or its claim's."""
+        return self.statistic or CLAIMS[self.claim].statistic
+
+    @property
+    def rule(self) -> tuple[Check, ...]:
+        """The checks this case is decided on: the claim's, unless the case declares its own (a variant
+        with another definition of the metric, or a control whose second check cannot apply)."""
+        return self.checks or CLAIMS[self.claim].checks
+
+    @property
+    def protocol_name(self) -> str:
+        return f"{self.protocol.__module__.rsplit('.', 1)[-1]}.{self.protocol.__name__}"
+
+    def id(self, label: str) -> str:
+        return case_id(self.claim, label, self.name)
+
+    def runs_at(self, tier: str) -> bool:
+        return self.tiers is None or tier in self.tiers
+
+    def kwargs(self) -> dict:
+        return {**self.params, **self.definition}
+
+    def labels(self, net_labels) -> list[str]:
+        """The configurations the case runs on, given the tier's network configurations."""
+        return list(net_labels) if self.on == "net" else [self.on]

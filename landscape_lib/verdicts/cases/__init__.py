@@ -1,0 +1,56 @@
+"""Every declared case, grouped by what it measures (each module mirrors the protocols module it points at):
+
+- ``toy_landscape``: C1, C2, C17 -- the toy model itself;
+- ``tunnels``: C4, C5, C6, C7 -- lines and tunnels between optima;
+- ``short_direction_counts``: C3, C8, C10, C15 -- curvature counts;
+- ``m_connectors``: C9; ``isotropy``: C11; ``radial``: C12, C13; ``width``: C14; ``swa``: C16;
+- ``asymmetry``: A1-A6.
+
+``CASES`` is their concatenation (explicit: nothing registers itself); ``validate`` checks it once at import:
+unique names per claim, every measured claim has primary cases, and a claim's primary cases on one kind of
+configuration share one definition (the paper's).
+"""
+
+from __future__ import annotations
+
+from ...types import Role
+from ..case import Case
+from . import asymmetry, isotropy, m_connectors, radial, short_direction_counts, swa, toy_landscape, tunnels, width
+
+CASES: tuple[Case, ...] = (*toy_landscape.CASES, *tunnels.CASES, *short_direction_counts.CASES, *m_connectors.CASES,
+                           *isotropy.CASES, *radial.CASES, *width.CASES, *swa.CASES, *asymmetry.CASES)
+CONTROL_CONFIGURATIONS = ("softmax-digits",)  # configurations that only controls and variants run on
+
+
+def validate(cases=CASES) -> None:
+    """Unique names per claim; every measured claim has primary cases, and all of a claim's primary
+    cases on one kind of configuration share one definition (the paper's)."""
+    seen = set()
+    for c in cases:
+        key = (c.claim, c.name)
+        if key in seen:
+            raise ValueError(f"duplicate case {c.claim}/{c.name}")
+        seen.add(key)
+    for cid in {c.claim for c in cases}:
+        mine = [c for c in cases if c.claim == cid and c.role != Role.CONTROL]
+        for on in {c.on for c in mine}:
+            prim = [c for c in mine if c.on == on and c.role == Role.PRIMARY]
+            if not prim and on not in CONTROL_CONFIGURATIONS:
+                raise ValueError(f"claim {cid} on {on!r} has no primary case")
+            defs = {tuple(sorted(c.definition.items())) for c in prim}
+            if len(defs) > 1:
+                raise ValueError(f"claim {cid} on {on!r}: primary cases differ in definition: {defs}")
+
+
+validate()
+
+
+def for_claim(claim_id: str) -> list[Case]:
+    return [c for c in CASES if c.claim == claim_id]
+
+
+def get(claim_id: str, name: str) -> Case:
+    for c in CASES:
+        if c.claim == claim_id and c.name == name:
+            return c
+    raise ValueError(f"no case {claim_id}/{name}; cases of {claim_id}: {[c.name for c in for_claim(claim_id)]}")

@@ -1,0 +1,45 @@
+"""Cases of isotropic radial tunnels: C11 on the toy model (D = 100 to 10^4) and on the tier's networks."""
+
+from __future__ import annotations
+
+from ...protocols import isotropy as iso
+from ...types import Role
+from ..case import Case
+from ..decide import MEAN95
+from .samples import SEEDS5
+
+PRIMARY, CONTROL = Role.PRIMARY, Role.CONTROL
+
+
+def _declare() -> list[Case]:
+    cs: list[Case] = []
+    add = cs.append
+    for D in (100, 1000, 10000):
+        add(Case("C11", f"D{D}", iso.toy_isotropy, params={"D": D, "n": int(0.9 * D)}, samples=SEEDS5, role=PRIMARY,
+                 statistic=MEAN95))
+    add(Case("C11", "control-D3", iso.toy_isotropy, params={"D": 3, "n": 2}, samples=SEEDS5, role=CONTROL,
+             statistic=MEAN95,
+             holds_if="probes in D = 3 saw an isotropic, increasing well, more isotropic than the null"))
+    for point in ("optimum", "checkpoint"):
+        add(Case("C11", f"{point}-gaussian-a0.1", iso.net_isotropy, on="net", params={"point": point},
+                 definition={"distance": 0.1, "directions": "gaussian"}, samples=SEEDS5, role=PRIMARY,
+                 statistic=MEAN95))
+    add(Case("C11", "optimum-gaussian-a0.03", iso.net_isotropy, on="net", params={"point": "optimum"},
+             definition={"distance": 0.03, "directions": "gaussian"}, samples=SEEDS5, statistic=MEAN95))
+    add(Case("C11", "optimum-filter-a0.1", iso.net_isotropy, on="net", params={"point": "optimum"},
+             definition={"distance": 0.1, "directions": "filter"}, samples=SEEDS5, statistic=MEAN95))
+    add(Case("C11", "control-hessian-top", iso.net_isotropy, on="net", params={"point": "optimum", "n_dirs": 50},
+             definition={"distance": 0.1, "directions": "hessian"}, samples=(0, 1, 2), role=CONTROL,
+             statistic=MEAN95,
+             holds_if=("the loss rose alike (cv <= 0.1, every increase > 0, at least as isotropic as the null's top "
+                       "axes) along the Hessian's top 50 eigenvectors: probes aligned with the curvature would "
+                       "then see a round well too")))
+    add(Case("C11", "control-tiny-mlp", iso.net_isotropy, on="net", params={"point": "tiny"},
+             definition={"distance": 0.1, "directions": "gaussian"}, samples=SEEDS5, role=CONTROL,
+             statistic=MEAN95,
+             holds_if=("random probes around the optimum of a tiny network (MLP 1-2-2 on two 1-D Gaussians, D = 10) "
+                       "saw an isotropic, increasing well: without high dimension there is no concentration")))
+    return cs
+
+
+CASES: tuple[Case, ...] = tuple(_declare())
