@@ -9,6 +9,12 @@ XDIST ?= -n 2
 # torch 2.14.1 + torchvision 0.29.1: the pair that imports together (pip takes them from local disk here).
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
+# the numerical policy of every measurement (landscape_lib/numerics.py, claims/RULES.md N1): host-independent numbers;
+# LANDSCAPE_NUMERICS=host opts out (1.5x faster, numbers then depend on the CPU)
+ifneq ($(LANDSCAPE_NUMERICS),host)
+export MKL_CBWR ?= COMPATIBLE
+export ATEN_CPU_CAPABILITY ?= avx2
+endif
 
 .PHONY: setup verify test claims report bench bench-cache clean
 

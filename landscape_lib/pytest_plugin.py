@@ -208,8 +208,11 @@ def _header(config) -> dict:
     import numpy
     import torch
 
+    from . import numerics
+
     return {"tier": context(config).tier, "device": device(config), "torch": torch.__version__,
-            "numpy": numpy.__version__, "python": platform.python_version(), "platform": platform.platform()}
+            "numpy": numpy.__version__, "python": platform.python_version(), "platform": platform.platform(),
+            "numerics": numerics.describe()}
 
 
 def pytest_report_header(config):
@@ -217,6 +220,7 @@ def pytest_report_header(config):
     spec = lab(config).spec
     return [f"landscape-claims: tier={h['tier']} device={h['device']} torch={h['torch']} numpy={h['numpy']} "
             f"python={h['python']} reports={context(config).reports}",
+            f"landscape-claims: numerics {h['numerics']}",
             f"landscape-claims: cache={cache(config).root} configs={', '.join(spec.configs)} k={spec.k}",
             f"datasets (train/test): {_dataset_sizes(config)}"]
 

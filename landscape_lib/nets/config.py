@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .. import numerics
 from ..cache import code_version
 from .data import NAMES as DATASET_NAMES
 from .models import NAMES as MODEL_NAMES
 
 # what the training code does (``cache.code_version``: comments and docstrings do not enter it)
 TRAIN_CODE_VERSION = code_version("nets/config.py", "nets/data.py", "nets/models.py", "nets/params.py",
-                                  "nets/training.py")
+                                  "nets/training.py") + "|" + numerics.policy()
 _HASH_EXCLUDED = ("device", "data_root")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

@@ -10,7 +10,7 @@ from ``cache.code_version`` (what the code does, not how it is written: comments
 enter it): ``TRAIN_CODE_VERSION`` for optima (the training code of ``nets``), ``TUNNEL_VERSION`` for tunnels
 and neighbours, ``MEASURE_VERSION`` for everything else measured (``geometry``, ``nets``, ``protocols``,
 ``stats``, ``types``), so that a code change never serves a stale number, and an unchanged one never
-recomputes it.
+recomputes it. Each also carries the numerical policy in force (``numerics.policy()``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .. import numerics
 from ..cache import Cache, code_version, default_root, key_for
 from ..nets.config import TRAIN_CODE_VERSION
 from ..types import Sample, get_tier
 
-TUNNEL_VERSION = code_version("geometry/connectors.py", "nets", "protocols/endpoints.py", "protocols/tunnels.py")
-MEASURE_VERSION = code_version("geometry", "nets", "protocols", "stats.py", "types.py")
+TUNNEL_VERSION = (code_version("geometry/connectors.py", "nets", "protocols/endpoints.py", "protocols/tunnels.py")
+                  + "|" + numerics.policy())
+MEASURE_VERSION = code_version("geometry", "nets", "protocols", "stats.py", "types.py") + "|" + numerics.policy()
 
 
 @dataclass(frozen=True)
