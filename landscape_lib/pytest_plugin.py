@@ -77,6 +77,9 @@ def pytest_addoption(parser):
     g.addoption("--baseline-update", action="store_true",
                 help="rewrite the baselines of the configurations that ran (verdicts and metric bands) and print "
                      "what changed; no case fails for differing from its old baseline")
+    g.addoption("--accept-verdict-changes", action="store_true",
+                help="with --baseline-update: also write entries whose verdict changed (log each in claims/RULES.md); "
+                     "without it a changed verdict is reported, not written, and its case fails")
     g.addoption("--baseline-dir", default=None,
                 help="where baselines are read and written (default claims/baselines/; a lab keeps its own)")
     g.addoption("--store-durations", action="store_true",
@@ -212,7 +215,7 @@ def _header(config) -> dict:
 
     return {"tier": context(config).tier, "device": device(config), "torch": torch.__version__,
             "numpy": numpy.__version__, "python": platform.python_version(), "platform": platform.platform(),
-            "numerics": numerics.describe()}
+            "numerics": numerics.describe(), "settings": lab(config).spec.settings()}
 
 
 def pytest_report_header(config):
@@ -340,7 +343,8 @@ class ClaimRunner:
                 png_path = out / (row.id.replace("/", "__") + ".png")
                 png_path.write_bytes(png)
                 row.plot = str(png_path.relative_to(ctx.reports))
-        expect(row, baseline_dir(self.config), ctx.tier, update=self.config.getoption("--baseline-update"))
+        expect(row, baseline_dir(self.config), ctx.tier, update=self.config.getoption("--baseline-update"),
+               accept_verdict_changes=self.config.getoption("--accept-verdict-changes"))
         d = row.as_dict()
         ledger.append(ctx.reports, d)
         allure_sink.attach_row(d, case.claim, png_path)
@@ -385,16 +389,20 @@ def pytest_sessionfinish(session, exitstatus):
     results = _alluredir(config)
     if results is not None and results.is_dir():
         allure_meta.write_categories(results)
-        allure_meta.write_environment(results, {**_header(config), **allure_meta.collected_environment(ctx.reports)})
+        env = _header(config)
+        env["settings"] = "; ".join(f"{k} = {v}" for k, v in env["settings"].items())
+        allure_meta.write_environment(results, {**env, **allure_meta.collected_environment(ctx.reports)})
     rows = ledger.collect(ctx.reports)
     if not rows:
         return
     ctx.ledger = ledger.merge(ctx.reports, _header(config))
     if config.getoption("--baseline-update"):
         from .verdicts import baselines
+        from .verdicts.claims import CLAIMS
 
-        ctx.baseline_changes = baselines.update(baseline_dir(config), ctx.tier, rows, declared(config)) or \
-            ["baselines unchanged"]
+        ctx.baseline_changes = baselines.update(
+            baseline_dir(config), ctx.tier, rows, declared(config), {c.id: c.diagnostics for c in CLAIMS.values()},
+            accept_verdict_changes=config.getoption("--accept-verdict-changes")) or ["baselines unchanged"]
     store_durations(config, rows)
 
 
@@ -405,7 +413,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if ctx.baseline_changes:
         terminalreporter.section("baseline update")
         for line in ctx.baseline_changes:
-            terminalreporter.write_line(line)
+            terminalreporter.write_line(line, red=line.startswith("VERDICT CHANGE NOT"),
+                                        yellow=line.startswith("VERDICT CHANGE:"), bold=line.startswith("VERDICT"))
     if ctx.ledger is None:
         return
     terminalreporter.section("claims ledger")

@@ -4,6 +4,8 @@
     measure(lab, case, label) -> [Sample]        each sample through ``Lab.sample`` (cached), busy-last
     run_case(lab, case, label) -> CaseRun        measure, ``verdicts.decide``, the ``Row``; an exception is an
                                                  *error* row, returned with it, never a verdict
+    sensitivity(lab, case, label, samples)       the verdict across each declared sweep of a constant the paper
+                                                 never fixed (re-decided, or re-measured through the cache)
     expect(row, baseline_dir, tier)              the baseline's expectation and any regression, on the row
     check_claims(tier=..., model=..., ...)       all of it, sequentially: a ``Ledger`` (rows and headline)
 
@@ -14,6 +16,8 @@ Figures are drawn by the report layer from the samples' arrays.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -24,7 +28,7 @@ from .protocols.lab import Lab
 from .types import Sample, Verdict
 from .verdicts import baselines
 from .verdicts import decide as dc
-from .verdicts.case import Case
+from .verdicts.case import Case, Sweep
 from .verdicts.cases import CASES
 from .verdicts.headline import ClaimOutcome, decide_claims, summary_line
 from .verdicts.row import Row
@@ -72,6 +76,57 @@ def _per_sample(samples: list[Sample], part: str) -> dict:
     return out
 
 
+def _declared_value(case: Case, sweep: Sweep):
+    """The value the case itself uses for the swept constant."""
+    if sweep.metric is not None:
+        return next(c.threshold for c in case.rule if c.metric == sweep.metric)
+    kw = case.kwargs()
+    if sweep.param in kw:
+        return kw[sweep.param]
+    p = inspect.signature(case.protocol).parameters.get(sweep.param)
+    if p is None or p.default is inspect.Parameter.empty:
+        raise ValueError(f"case {case.claim}/{case.name}: sweep {sweep.constant!r} names parameter {sweep.param!r}, "
+                         f"which its protocol {case.protocol_name} does not take with a default")
+    return p.default
+
+
+def flip_point(values, verdicts) -> str:
+    """Where the verdict changes along a sweep ("" when it never does), e.g. "refuted at 2, holds from 5"."""
+    pairs = list(zip(values, verdicts))
+    flips = [(a, b) for a, b in zip(pairs, pairs[1:]) if a[1] != b[1]]
+    if not flips:
+        return ""
+    return "; ".join(f"{va[1]} at {va[0]:g}, {vb[1]} at {vb[0]:g}" if isinstance(va[0], (int, float))
+                     else f"{va[1]} at {va[0]}, {vb[1]} at {vb[0]}" for va, vb in flips)
+
+
+def sensitivity(lab: Lab, case: Case, label: str, samples: list[Sample], decision: dc.Decision) -> list[dict]:
+    """For each declared sweep of ``case``: the verdict at every value of the constant, one constant at a time
+    with the others at their declared values -- a check's threshold re-decided on ``samples``, or a protocol
+    parameter re-measured through the cache (the declared value reuses ``decision``)."""
+    out = []
+    for sw in case.sweeps:
+        declared = _declared_value(case, sw)
+        verdicts, values = [], []
+        for v in sw.values:
+            if v == declared:
+                d = decision
+            elif sw.metric is not None:
+                rule = tuple(dataclasses.replace(c, threshold=float(v)) if c.metric == sw.metric else c
+                             for c in case.rule)
+                d = dc.decide(rule, samples, case.decision)
+            else:
+                kw = {**case.kwargs(), sw.param: v}
+                d = dc.decide(case.rule, [lab.sample(case.protocol, label, s, kw) for s in case.samples],
+                              case.decision)
+            verdicts.append(str(d.verdict))
+            values.append(next((c.value for c in d.checks if c.check.kind != "premise"), None))
+        out.append({"constant": sw.constant, "by": sw.param or sw.metric, "values": list(sw.values),
+                    "declared": declared, "verdicts": verdicts, "decided_values": values, "why": sw.why,
+                    "flip": flip_point(sw.values, verdicts)})
+    return out
+
+
 @dataclass
 class CaseRun:
     """A case measured and decided on one configuration: its row, its samples (for figures), and the
@@ -91,10 +146,12 @@ def run_case(lab: Lab, case: Case, label: str, *, tier: str = "", repro: str = "
     measured: dict = {}
     nulls: dict = {}
     intervals: dict = {}
+    sens: list[dict] = []
     try:
         samples = measure(lab, case, label)
         decision = dc.decide(case.rule, samples, case.decision)
         measured, nulls, intervals = (_per_sample(samples, p) for p in ("metrics", "nulls", "intervals"))
+        sens = sensitivity(lab, case, label, samples, decision)
     except Exception as e:  # noqa: BLE001 - recorded as an error row, then re-raised by the caller
         exc = e
         decision = dc.error(f"{type(e).__name__}: {e}", case.decision)
@@ -106,19 +163,27 @@ def run_case(lab: Lab, case: Case, label: str, *, tier: str = "", repro: str = "
               rule=" and ".join(c.describe() for c in case.rule), params=dict(case.params),
               definition=dict(case.definition), sample_ids=[_sample_id(s) for s in case.samples],
               holds_if=case.holds_if, protocol=case.protocol_name, tier=tier, repro=repro,
+              controls=list(case.controls), sensitivity=sens, note=case.note,
               error=decision.reason if decision.verdict == Verdict.ERROR else "",
               seconds=round(time.perf_counter() - t0, 3))
     return CaseRun(row, samples, exc)
 
 
-def expect(row: Row, baseline_dir, tier: str, *, update: bool = False) -> Row:
+def expect(row: Row, baseline_dir, tier: str, *, update: bool = False, accept_verdict_changes: bool = False) -> Row:
     """Fill ``row.expected``, ``row.baseline`` and ``row.regression`` from the baseline of its tier and
-    configuration (``update``: a baseline about to be rewritten expects nothing of a measured row)."""
+    configuration. ``update``: a baseline about to be rewritten expects no band of a measured row -- but a changed
+    verdict stays a regression unless ``accept_verdict_changes``."""
+    from .verdicts.claims import CLAIMS
+
     source = str(baselines.path_for(baseline_dir, tier, row.configuration))
     exp = baselines.expectation(baselines.load(baseline_dir, tier, row.configuration), row.id, row.role, source)
     row.expected, row.baseline = exp.verdict, exp.source
-    regression = baselines.regressions(exp, row.verdict, row.decided)
-    row.regression = [] if update and row.verdict != Verdict.ERROR else regression
+    regression = baselines.regressions(exp, row.verdict, row.decided, row.as_dict(), CLAIMS[row.claim].diagnostics)
+    if update and row.verdict != Verdict.ERROR:
+        changed = not exp.source.startswith("default") and row.verdict != exp.verdict
+        regression = [r for r in regression if r.startswith("verdict ")] if changed and not accept_verdict_changes \
+            else []
+    row.regression = regression
     return row
 
 
@@ -182,4 +247,4 @@ def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str 
         rows.append(expect(done.row, bdir, tier).as_dict())
         if progress is not None:
             progress(done.row)
-    return Ledger.of(rows, {"tier": tier, "device": device})
+    return Ledger.of(rows, {"tier": tier, "device": device, "settings": spec.settings()})

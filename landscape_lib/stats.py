@@ -33,7 +33,9 @@ def spearman_trend(values, widths, sign: int = 1, level: float = 0.95, n_resampl
     Interval: scipy.stats.bootstrap (percentile, ``level``, fixed seed) with one sample per value, so each
     resample redraws the S runs *within* every value (the values are fixed by design; the seeds are the
     randomness). A resample whose widths are all equal has no ranks to correlate: it counts as rho = 0.
-    Returns {"rho", "signed", "ci": [lo, hi] of the signed value, "n_runs"}.
+    ``p_positive`` = (#replicates with signed rho > 0 + 1) / (replicates + 1): the one-sided bootstrap p-value of
+    "the trend is in the claimed direction" (small: evidence against it).
+    Returns {"rho", "signed", "ci": [lo, hi] of the signed value, "p_positive", "n_runs"}.
     """
     from scipy.stats import bootstrap, rankdata, spearmanr
 
@@ -64,12 +66,15 @@ def spearman_trend(values, widths, sign: int = 1, level: float = 0.95, n_resampl
 
     if S < 2 or np.all(W == W[:, :1]):  # nothing to resample within a value
         lo = hi = sign * rho
+        p = 1.0 if sign * rho > 0 else 0.0
     else:
         res = bootstrap(tuple(W), stat, vectorized=True, paired=False, n_resamples=n_resamples,
                         confidence_level=level, method="percentile", random_state=seed)
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
         lo, hi = min(lo, sign * rho), max(hi, sign * rho)
-    return {"rho": rho, "signed": sign * rho, "ci": [lo, hi], "n_runs": int(W.size)}
+        dist = np.asarray(res.bootstrap_distribution)
+        p = float((np.sum(dist > 0) + 1) / (dist.size + 1))
+    return {"rho": rho, "signed": sign * rho, "ci": [lo, hi], "p_positive": p, "n_runs": int(W.size)}
 
 
 def clopper_pearson(count: int, n: int, level: float = 0.95) -> tuple[float, float]:

@@ -4,8 +4,10 @@ This module imports nothing of the library: every other module may import it.
 
 - ``Verdict``: holds / refuted / inconclusive / error for a case; a claim with no case measured at a tier
   is ``not-measured`` (the headline's value, never a case's).
-- ``Role``: what a case is to its claim: the paper's protocol (``primary``), a sensitivity analysis
-  (``variant``), or a negative ``control`` (the same measurement where the paper's mechanism is absent).
+- ``Role``: what a case is to its claim: the paper's protocol in the claim's own scope (``primary``), the same
+  claim replicated in the other setting (``replication``: the paper's toy model for a claim about networks), a
+  sensitivity analysis (``variant``), or a negative ``control`` (the same measurement where the paper's mechanism
+  is absent).
 - ``Sample``: what a protocol returns for one independent sample: metrics, nulls beside them, a
   protocol's own interval of a metric, arrays for figures, and why the sample is not measurable.
 - ``Check``, ``compare`` and ``combine``: one rule ``metric <op> threshold``, its three-valued comparison
@@ -51,8 +53,16 @@ CASE_VERDICTS = (Verdict.HOLDS, Verdict.REFUTED, Verdict.INCONCLUSIVE, Verdict.E
 
 class Role(_Text):
     PRIMARY = "primary"
+    REPLICATION = "replication"
     VARIANT = "variant"
     CONTROL = "control"
+
+
+class Scope(_Text):
+    """What a claim is about: trained networks, or the paper's toy model itself."""
+
+    NETWORKS = "networks"
+    TOY = "toy"
 
 
 def case_id(claim: str, configuration: str, name: str) -> str:
@@ -69,6 +79,8 @@ class Sample:
         quadratic, the straight line), reported beside the metrics;
     intervals: a protocol's own interval for a metric that is a statistic over runs (decided by the
         ``given`` statistic), metric -> (lo, hi);
+    pvalues: with such an interval, the protocol's own one-sided p-value of "the claimed side is true"
+        (e.g. the share of bootstrap replicates on the other side), metric -> p;
     arrays: what the case's figure draws (never decided);
     not_measurable: why this sample cannot be measured ("" when it can); such a sample is left out of
         the decision, with its reason.
@@ -77,6 +89,7 @@ class Sample:
     metrics: dict[str, Any] = field(default_factory=dict)
     nulls: dict[str, Any] = field(default_factory=dict)
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    pvalues: dict[str, float] = field(default_factory=dict)
     arrays: dict[str, Any] = field(default_factory=dict)
     not_measurable: str = ""
 
@@ -99,31 +112,55 @@ class Sample:
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
 
 
+CLAIM, PREMISE = "claim", "premise"
+
+
 @dataclass(frozen=True)
 class Check:
-    """One comparison ``statistic(metric over samples) <op> threshold`` and why the threshold is what it is."""
+    """One comparison ``statistic(metric over samples) <op> threshold`` and why the threshold is what it is.
+
+    ``floor``: the measurement's noise floor, the half-width an interval of this metric never goes below
+    (None: ``DEFAULT_FLOOR``, float32 round-off; a count: 0.5, half a count; a fraction of 50 directions: 0.01).
+    ``kind``: ``claim`` (what the paper claims) or ``premise`` (what must be true for the claim to apply: an
+    unmet premise makes the case *not applicable*, never refuted).
+    """
 
     metric: str
     op: str
     threshold: float
     why: str
+    floor: float | None = None
+    kind: str = CLAIM
 
     def __post_init__(self) -> None:
         if self.op not in OPS:
             raise ValueError(f"Check.op must be one of {sorted(OPS)}, got {self.op!r}")
         if not isinstance(self.threshold, (int, float)) or not math.isfinite(self.threshold):
             raise ValueError(f"Check.threshold must be a finite number, got {self.threshold!r}")
+        if self.floor is not None and (not isinstance(self.floor, (int, float)) or not self.floor >= 0
+                                       or not math.isfinite(self.floor)):
+            raise ValueError(f"Check.floor must be None or a finite number >= 0, got {self.floor!r}")
+        if self.kind not in (CLAIM, PREMISE):
+            raise ValueError(f"Check.kind must be {CLAIM!r} or {PREMISE!r}, got {self.kind!r}")
 
     def describe(self) -> str:
         return f"{self.metric} {self.op} {self.threshold:g}"
 
+    @property
+    def noise_floor(self) -> float:
+        return DEFAULT_FLOOR if self.floor is None else float(self.floor)
 
-def compare(op: str, lo: float, hi: float, threshold: float) -> Verdict:
+
+DEFAULT_FLOOR = 1e-6  # float32 round-off: a decided value is never known better than this
+
+
+def compare(op: str, lo: float, hi: float, threshold: float, tol: float = 0.0) -> Verdict:
     """Three-valued comparison of an interval [lo, hi] (lo == hi for a point) with a threshold:
     entirely on the claimed side -> holds, entirely on the other -> refuted, straddling -> inconclusive.
-    For ``==`` a point equal to the threshold holds, an interval excluding it is refuted."""
+    For ``==``: holds when the interval lies within ``tol`` (the metric's noise floor) of the threshold, is
+    refuted when it excludes the threshold, inconclusive otherwise."""
     if op == "==":
-        if lo == hi == threshold:
+        if threshold - tol <= lo <= hi <= threshold + tol:
             return Verdict.HOLDS
         return Verdict.REFUTED if not (lo <= threshold <= hi) else Verdict.INCONCLUSIVE
     f = OPS[op]

@@ -141,7 +141,7 @@ def sample_reports(tmp_path_factory) -> Path:
     fig = plots.lines([0, 0.5, 1], {"straight line": [1, 260, 1]}, xlabel="t", ylabel="loss", logy=True,
                       title="C4 toy D=100: loss along the straight line")
     (reports / "plots").mkdir(parents=True)
-    fig.savefig(reports / "plots" / "C4__toy__line-D100.png", dpi=60)
+    fig.savefig(reports / "plots" / "C4__mlp-digits__line.png", dpi=60)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "MPLBACKEND": "Agg"}
     env.pop("PYTEST_XDIST_WORKER", None)
@@ -196,11 +196,11 @@ def test_allure_results_carry_the_row(sample_reports):
     assert labels["epic"] == "Fort & Jastrzebski 2019" and labels["story"] == "1 primary (headline)"
     # allure-pytest shows a value as its repr; the case parameter (a long repr in the suite) shows the id
     assert params == {"claim_case": "'C8/mlp-digits/budget'", "tier": "'quick'", "configuration": "'mlp-digits'",
-                      "nodes": "'budget'", "samples": "'[0, 1]'"}
+                      "nodes": "'budget'", "samples": "'[0, 1, 2]'"}
     assert atts == {allure_meta.TABLE_ATTACHMENT, allure_meta.ROW_ATTACHMENT}
     c8 = CLAIMS["C8"]
     assert f"| {c8.checks[0].metric} |" in desc and f"> {c8.quote}" in desc
-    assert "C4 plot" in got["C4/toy/line-D100 [primary] " + _statement("C4")][3]
+    assert "C4 plot" in got["C4/mlp-digits/line [primary] " + _statement("C4")][3]
     assert got["C13/mlp-digits/pairs [primary] " + _statement("C13")][0] == "failed"
     assert got["C12/mlp-digits/radius [primary] " + _statement("C12")][0] == "broken"
 
@@ -265,4 +265,4 @@ def test_claims_html_in_browser(sample_reports):
     assert "Headline: the primary verdict of each claim" in text
     assert "control HOLDS: C4/softmax-digits/control-line" in text
     assert "REGRESSION: verdict refuted, expected holds" in text
-    assert re.search(r'<img src="plots/C4__toy__line-D100\.png"', dom)
+    assert re.search(r'<img src="plots/C4__mlp-digits__line\.png"', dom)

@@ -13,9 +13,9 @@ from landscape_lib.verdicts.row import Row
 
 
 def _row(claim="C4", case="line", role="primary", verdict="holds", value=50.0, label="mlp-digits", **kw):
-    d = dc.decide(get(claim).checks, [Sample({"wall_ratio": value})], dc.POINT)
+    d = dc.decide(get(claim).checks, [Sample({"wall_ratio": value})], dc.EXACT)
     return Row(claim=claim, case=case, configuration=label, role=Role(role), verdict=verdict or d.verdict,
-               reason=d.reason, decided=[c.as_dict() for c in d.checks], statistic=dc.POINT.describe(), samples=1,
+               reason=d.reason, decided=[c.as_dict() for c in d.checks], statistic=dc.EXACT.describe(), samples=1,
                rule=get(claim).rule, repro="pytest 'x::y' --tier quick", **kw).as_dict()
 
 
@@ -34,10 +34,10 @@ def test_rows_from_several_workers_merge_into_one_ledger(tmp_path, monkeypatch):
     assert data["claims"]["C1"]["verdict"] == "not-measured"
     assert data["summary"].startswith("primary verdicts: 1 hold, 0 refuted, 0 inconclusive, 0 error, 22 not measured")
     md = (tmp_path / "claims.md").read_text()
-    assert "| C4 | **holds** | mlp-digits: holds | 0/0 | 1/1 |" in md
+    assert "| C4 | **holds** | mlp-digits: holds |  | 0/0 | 1/1 |" in md
     text = ledger.table(led)
     assert "C4/mlp-digits/line" in text and "wall_ratio=50" in text
-    assert text.splitlines()[-1] == data["summary"] and "headline (primary cases):" in text  # the headline last
+    assert text.splitlines()[-1] == data["summary"] and "headline (each claim in its scope" in text  # the headline last
 
 
 def test_reset_forgets_an_earlier_session(tmp_path):
@@ -57,7 +57,7 @@ def test_the_message_says_measured_vs_expected_configuration_quote_and_repro():
     msg = tables.message(row, get("C4"))
     assert "C4 linear_path_wall [mlp-digits/line] (primary): REFUTED" in msg
     assert "REGRESSION: verdict refuted, expected holds (no baseline entry)" in msg
-    assert "wall_ratio = 2 - (n=1)   rule >= 10   REFUTED" in msg
+    assert "wall_ratio = 2 [2, 2] (n=1)   rule >= 10   REFUTED" in msg
     assert '"params": {"k": 20}' in msg and "paper (§2, §3.1, Fig 1)" in msg
     assert "repro: pytest 'x::y' --tier quick" in msg
 
@@ -66,7 +66,7 @@ def test_the_table_renders_intervals_in_every_format():
     d = dc.decide(get("C8").checks, [Sample({"mid_excess_over_noise": v}) for v in (1.0, 2.0, 3.0)], dc.MEAN95)
     row = Row(claim="C8", case="x", configuration="m", role=Role.PRIMARY, verdict=d.verdict,
               decided=[c.as_dict() for c in d.checks]).as_dict()
-    assert "(n=3)" in tables.text(row) and "[1" in tables.text(row)
+    assert "(n=3)" in tables.text(row) and "[-0.484, 4.48]" in tables.text(row)
     assert "| mid_excess_over_noise | 2 | [" in tables.markdown(row)
     assert "<table class='checks'>" in tables.html(row)
 

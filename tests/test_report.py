@@ -32,17 +32,18 @@ matplotlib.use("Agg")
 # (claim, configuration, case, role, outcome, samples, expected verdict, extra fields). The samples are made
 # from the claim's declared checks (``_samples``), so the ledger follows the claims as they change.
 SYNTHETIC = [
-    ("C4", "toy", "line-D100", "primary", "holds", 3, None, {"plot": "plots/C4__toy__line-D100.png"}),
-    ("C4", "toy", "control-same-wedge-D100", "control", "refuted", 1, None,
+    ("C4", "mlp-digits", "line", "primary", "holds", 3, None,
+     {"plot": "plots/C4__mlp-digits__line.png", "controls": ["control-line"]}),
+    ("C4", "toy", "control-same-wedge-D100", "control", "refuted", 3, None,
      {"holds_if": "the line between two optima of one wedge rose 10x above them"}),
-    ("C4", "softmax-digits", "control-line", "control", "holds", 1, "holds",
+    ("C4", "softmax-digits", "control-line", "control", "holds", 3, "holds",
      {"holds_if": "the convex model's line rose 10x above its ends"}),
-    ("C8", "mlp-digits", "budget", "primary", "refuted", 2, "refuted", {}),
-    ("C8", "mlp-digits", "loss-matched", "variant", "holds", 2, None, {}),
-    ("C8", "toy", "paper-hessian-D100", "primary", "holds", 2, None, {}),
-    ("C11", "toy", "D1000", "primary", "inconclusive", 2, "inconclusive", {}),
-    ("C13", "mlp-digits", "pairs", "primary", "refuted", 1, "holds", {}),  # a regression
-    ("C12", "mlp-digits", "radius", "primary", "error", 1, None, {}),  # a metric missing: an error
+    ("C8", "mlp-digits", "budget", "primary", "refuted", 3, "refuted", {}),
+    ("C8", "mlp-digits", "loss-matched", "variant", "holds", 3, None, {}),
+    ("C8", "toy", "paper-pinned-D100", "replication", "holds", 3, None, {}),
+    ("C11", "mlp-digits", "optimum-gaussian-a0.1", "primary", "inconclusive", 3, "inconclusive", {}),
+    ("C13", "mlp-digits", "pairs", "primary", "refuted", 3, "holds", {}),  # a regression
+    ("C12", "mlp-digits", "radius", "primary", "error", 3, None, {}),  # a metric missing: an error
 ]
 
 
@@ -124,6 +125,7 @@ def test_synthetic_ledger_has_every_verdict_and_role():
     got = {(r["role"], r["verdict"], bool(r["regression"])) for r in rows}
     assert {("primary", "holds", False), ("primary", "refuted", False), ("primary", "inconclusive", False),
             ("control", "refuted", False), ("control", "holds", False), ("variant", "holds", False),
+            ("replication", "holds", False),
             ("primary", "refuted", True), ("primary", "error", True)} <= got, got
 
 
@@ -180,19 +182,21 @@ def test_claims_html_headline_then_every_case(tmp_path):
     assert html.index('id="summary"') < html.index('id="headline"') < html.index('class="claim"')
     head = html[html.index('id="headline"'):html.index("</table>", html.index('id="headline"'))]
     rows = re.findall(r'<tr data-claim="([^"]+)" data-verdict="([^"]+)"', head)
-    # C4's primary holds, but one of its controls holds too: the ledger makes the headline inconclusive
+    # C4's primary holds, but its matched control holds too: the measurement does not discriminate
     assert dict(rows) == {"C4": "inconclusive", "C8": "refuted", "C11": "inconclusive", "C12": "error",
                           "C13": "refuted"}
     assert dict(rows) == {cid: c["verdict"] for cid, c in led["claims"].items() if c["verdict"] != "not-measured"}
     assert len(re.findall(r'<tr class="not-measured"', head)) == len(CLAIMS) - 5
     c8 = head[head.index('data-claim="C8"'):head.index("</tr>", head.index('data-claim="C8"'))]
-    assert "mlp-digits" in c8 and "verdict-refuted" in c8 and "toy" in c8 and "verdict-holds" in c8
+    assert "mlp-digits" in c8 and "verdict-refuted" in c8 and "verdict-holds" in c8  # the toy replication holds
+    assert "refuted (power not shown)" in c8
     assert "0 of 1 agree" in c8  # the loss-matched variant holds where the primary is refuted
     c4 = head[head.index('data-claim="C4"'):head.index("</tr>", head.index('data-claim="C4"'))]
     if led["claims"]["C4"].get("note"):
         assert escape_(led["claims"]["C4"]["note"]) in c4
     assert "1 of 2 refuted" in c4 and "control HOLDS: C4/softmax-digits/control-line" in c4
-    assert claims_html.escape(tables.measured_text(by_id(led["rows"], "C4/toy/line-D100"))) in c4  # value [interval]
+    assert claims_html.escape(tables.measured_text(by_id(led["rows"], "C4/mlp-digits/line"))) in c4  # value [interval]
+    assert "does not discriminate" in c4
     # the finding and the regression are called out above the table
     assert 'id="controls-held"' in html and 'id="regressions"' in html
     assert "verdict refuted, expected holds" in html
@@ -204,7 +208,7 @@ def test_claims_html_headline_then_every_case(tmp_path):
     sec = html[html.index('<section class="claim" id="C4"'):html.index("</section>", html.index('id="C4"'))]
     assert sec.index("Primary (1)") < sec.index("Controls (2)")
     assert "Would have held if:</b> the convex model&#x27;s line rose 10x" in sec
-    assert 'src="plots/C4__toy__line-D100.png"' in sec
+    assert 'src="plots/C4__mlp-digits__line.png"' in sec
     for c in CLAIMS.values():
         assert f'id="{c.id}"' in html and escape_(c.quote) in html and escape_(c.section) in html
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
@@ -217,14 +221,15 @@ def escape_(s):
 def test_claims_html_variants_and_controls_counts_come_from_the_ledger():
     led = synthetic_ledger()
     c8 = led["claims"]["C8"]
-    assert c8["verdict"] == "refuted" and c8["per_configuration"] == {"mlp-digits": "refuted", "toy": "holds"}
+    assert c8["verdict"] == "refuted" and c8["per_configuration"] == {"mlp-digits": "refuted"}
+    assert c8["replication"]["verdict"] == "holds" and c8["qualifier"] == "power not shown"
     html = claims_html.render(led)
     assert f'{c8["variants"]["agree"]} of {c8["variants"]["total"]} agree' in html
 
 
 def test_claims_html_headline_shows_why_a_primary_decided_nothing():
     led = synthetic_ledger()
-    r = by_id(led["rows"], "C11/toy/D1000")
+    r = by_id(led["rows"], "C11/mlp-digits/optimum-gaussian-a0.1")
     r.update(decided=[], reason="not measurable: only 8 inputs disagree; only 5 inputs disagree")
     html = claims_html.render(led)
     head = html[html.index('id="headline"'):]
@@ -242,7 +247,7 @@ def test_claims_html_without_claims_json_lists_every_claim_unmeasured(tmp_path):
 
 def test_claims_html_can_inline_plots(tmp_path):
     (tmp_path / "plots").mkdir()
-    (tmp_path / "plots" / "C4__toy__line-D100.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    (tmp_path / "plots" / "C4__mlp-digits__line.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
     html = claims_html.render(synthetic_ledger(), embed_root=tmp_path)
     assert "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode() in html
 
@@ -258,15 +263,15 @@ def test_allure_title_labels_parameters_and_description():
     assert labels == {"claim": "C4", "verdict": "holds", "role": "control", "configuration": "softmax-digits",
                       "case": "control-line", "baseline": "matches", "section": claim.section,
                       "epic": "Fort & Jastrzebski 2019", "feature": "C04 linear_path_wall",
-                      "story": "3 controls (must not hold)"}
+                      "story": "4 controls (must not hold)"}
     # the tree sorts by name: claims C01 < C02 < C10, roles primary < variants < controls
     feats = sorted(f"{allure_meta.sortable_id(c.id)} {c.slug}" for c in CLAIMS.values() if c.id.startswith("C"))
     assert [f.split()[0] for f in feats] == [allure_meta.sortable_id(i) for i in sorted(
         (c.id for c in CLAIMS.values() if c.id.startswith("C")), key=lambda i: int(i[1:]))]
-    assert sorted(allure_meta.ROLE_STORY.values()) == [allure_meta.ROLE_STORY[r] for r in ("primary", "variant",
-                                                                                           "control")]
+    assert sorted(allure_meta.ROLE_STORY.values()) == [allure_meta.ROLE_STORY[r] for r in (
+        "primary", "replication", "variant", "control")]
     params = dict(allure_meta.row_parameters(by_id(rows, "C8/mlp-digits/budget")))
-    assert params == {"tier": "quick", "configuration": "mlp-digits", "nodes": "budget", "samples": "[0, 1]"}
+    assert params == {"tier": "quick", "configuration": "mlp-digits", "nodes": "budget", "samples": "[0, 1, 2]"}
     assert set(allure_meta.row_tags(r)) == {"C4", "quick", "control", "holds", "softmax-digits"}
     md = allure_meta.row_description(r, claim)
     assert f"> {claim.quote}" in md and claim.section in md and f"`{claim.rule}`" in md
@@ -327,7 +332,7 @@ def test_rewrite_result_shows_the_verdict_and_keeps_real_failures():
     held = allure_meta.rewrite_result(_result(ctl), ctl)
     assert held["status"] == "failed" and held["statusDetails"]["message"].startswith("CONTROL HOLDS")
     assert "would have held if" in held["statusDetails"]["message"]
-    inc = by_id(rows, "C11/toy/D1000")
+    inc = by_id(rows, "C11/mlp-digits/optimum-gaussian-a0.1")
     assert allure_meta.rewrite_result(_result(inc), inc)["status"] == "unknown"
     ok = by_id(rows, "C4/toy/control-same-wedge-D100")
     assert allure_meta.rewrite_result(_result(ok), ok) == _result(ok)  # a refuted control passes as it is
@@ -364,13 +369,13 @@ def test_rewrite_results_copies_and_maps_every_result(tmp_path):
             res["status"], allure_meta.match_category(res["status"], res.get("statusDetails", {}).get("message", ""),
                                                       labels))
     assert got == {
-        "C4/toy/line-D100": ("passed", None),
+        "C4/mlp-digits/line": ("passed", None),
         "C4/toy/control-same-wedge-D100": ("passed", None),
         "C4/softmax-digits/control-line": ("failed", allure_meta.CONTROL_HOLDS),
         "C8/mlp-digits/budget": ("failed", allure_meta.REFUTED),
         "C8/mlp-digits/loss-matched": ("passed", None),
-        "C8/toy/paper-hessian-D100": ("passed", None),
-        "C11/toy/D1000": ("unknown", allure_meta.INCONCLUSIVE),
+        "C8/toy/paper-pinned-D100": ("passed", None),
+        "C11/mlp-digits/optimum-gaussian-a0.1": ("unknown", allure_meta.INCONCLUSIVE),
         "C13/mlp-digits/pairs": ("failed", allure_meta.REGRESSION),
         "C12/mlp-digits/radius": ("broken", allure_meta.ERROR),
     }
@@ -538,7 +543,7 @@ def test_report_name_carries_the_ledger_summary():
     led = synthetic_ledger()
     name = report_cli.report_name(led, {"tier": "quick", "device": "cpu"})
     assert name == f"landscape-claims (tier quick, device cpu): {led['summary']}"
-    assert name.split(": ", 1)[1].startswith("primary verdicts: 0 hold, 2 refuted, 2 inconclusive, 1 error")
+    assert name.split(": ", 1)[1].startswith("primary verdicts: 0 hold, 2 refuted, 2 inconclusive (")
     assert report_cli.report_name(None, {}) == "landscape-claims"
 
 

@@ -18,24 +18,27 @@ def _s(**metrics):
     return Sample(metrics=metrics)
 
 
-def _d(values, stat=dc.POINT, check=GT0):
+def _d(values, stat=dc.EXACT, check=GT0):
     return dc.decide([check], [_s(**{check.metric: v}) for v in values], stat)
 
 
-def test_point_rule_holds_and_refuted():
+def test_exact_rule_holds_and_refuted():
     assert _d([1.0]).verdict == Verdict.HOLDS
     assert _d([-1.0]).verdict == Verdict.REFUTED
-    assert _d([0.0]).verdict == Verdict.REFUTED  # '>' is strict
-
-
-def test_range_statistic_splits_to_inconclusive():
+    assert _d([0.0]).verdict == Verdict.INCONCLUSIVE  # within the noise floor of the threshold: no certainty
     assert _d([1.0, 2.0]).verdict == "holds"
-    assert _d([-1.0, -2.0]).verdict == "refuted"
-    d = _d([-1.0, 2.0])
-    assert d.verdict == "inconclusive" and d.ci == (-1.0, 2.0)
 
 
-def test_bootstrap_mean_interval_decides_three_ways():
+def test_every_sample_rule_needs_six_samples_and_splits_to_inconclusive():
+    assert dc.RANGE.min_samples == 6 and dc.range_min_samples(0.9) == 5
+    assert _d([1.0, 2.0, 3.0, 4.0, 5.0], dc.RANGE).verdict == "inconclusive"  # 5 samples: [min, max] covers 94%
+    assert _d([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], dc.RANGE).verdict == "holds"
+    assert _d([-1.0] * 6, dc.RANGE).verdict == "refuted"
+    d = _d([-1.0, 2.0, 1.0, 1.0, 1.0, 1.0], dc.RANGE)
+    assert d.verdict == "inconclusive" and d.ci[0] < -1.0 < 2.0 < d.ci[1]
+
+
+def test_mean_interval_decides_three_ways():
     mean = Statistic("mean", 0.95)
     assert _d([1.0, 1.1, 0.9, 1.2, 1.05, 0.95], mean).verdict == "holds"
     assert _d([-1.0, -1.1, -0.9, -1.2, -1.05, -0.95], mean).verdict == "refuted"
@@ -45,15 +48,13 @@ def test_bootstrap_mean_interval_decides_three_ways():
     assert lo < 0 < hi
 
 
-def test_bootstrap_is_deterministic():
-    mean = Statistic("mean", 0.95)
+def test_mean_interval_is_student_t():
+    from scipy import stats
+
     vals = [0.3, -0.2, 0.5, 0.1, 0.05]
-    assert _d(vals, mean).ci == _d(vals, mean).ci
-
-
-def test_identical_samples_give_a_degenerate_interval():
-    d = _d([2.0, 2.0, 2.0], Statistic("mean"))
-    assert d.verdict == "holds" and d.ci == (2.0, 2.0)
+    m, (lo, hi) = dc.interval(vals, Statistic("mean"))
+    half = stats.t.ppf(0.975, 4) * stats.tstd(vals) / len(vals) ** 0.5
+    assert m == pytest.approx(sum(vals) / 5) and (hi - lo) / 2 == pytest.approx(half)
 
 
 def test_proportion_uses_the_exact_binomial_interval():
@@ -65,30 +66,50 @@ def test_proportion_uses_the_exact_binomial_interval():
     assert d.verdict == "holds"
 
 
-def test_equality_rule():
-    eq = Check("x", "==", 0, "exact")
-    assert _d([0, 0], check=eq).verdict == "holds"
-    assert _d([1, 2], check=eq).verdict == "refuted"
-    assert _d([-1, 1], check=eq).verdict == "inconclusive"
+def test_equality_rule_within_the_noise_floor():
+    eq = Check("x", "==", 0, "exact", floor=0.5)
+    assert _d([0] * 6, dc.RANGE, eq).verdict == "holds"
+    assert _d([1] * 6, dc.RANGE, eq).verdict == "refuted"
+    assert _d([0, 1, 0, 0, 0, 0], dc.RANGE, eq).verdict == "inconclusive"
+    assert _d([0.0], check=Check("x", "==", 0, "exact", floor=0.0)).verdict == "holds"
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), None, "text"])
 def test_non_finite_or_missing_metric_is_an_error_never_a_verdict(bad):
     samples = [_s(x=1.0), _s(x=bad) if bad is not None else _s()]
-    d = dc.decide([GT0], samples, dc.POINT)
+    d = dc.decide([GT0], samples, dc.EXACT)
     assert d.verdict == Verdict.ERROR
     assert "x" in d.reason
 
 
 def test_nulls_are_decidable_metrics_too():
-    assert dc.decide([GT0], [Sample(nulls={"x": 1.0})], dc.POINT).verdict == "holds"
+    assert dc.decide([GT0], [Sample(nulls={"x": 1.0})], dc.EXACT).verdict == "holds"
 
 
 def test_not_measurable_samples_are_inconclusive_with_reason():
-    d = dc.decide([GT0], [Sample(not_measurable="only 7 inputs disagree")], dc.POINT)
+    d = dc.decide([GT0], [Sample(not_measurable="only 7 inputs disagree")], dc.EXACT)
     assert d.verdict == "inconclusive" and "7 inputs" in d.reason
-    d = dc.decide([GT0], [Sample(not_measurable="too few"), _s(x=1.0)], dc.POINT)
+    d = dc.decide([GT0], [Sample(not_measurable="too few"), _s(x=1.0)], dc.EXACT)
     assert d.verdict == "holds" and "not measurable" in d.reason
+
+
+def test_premises_are_decided_first():
+    premise = Check("barrier", ">=", 0.1, "premise", kind="premise")
+    claim = Check("x", ">", 0.0, "claim")
+    mean = Statistic("mean")
+    unmet = dc.decide([premise, claim], [_s(barrier=0.0, x=-1.0 - i / 10) for i in range(4)], mean)
+    assert unmet.verdict == "inconclusive" and unmet.reason.startswith("premise not met") and unmet.premise_unmet
+    met = dc.decide([premise, claim], [_s(barrier=0.5 + i / 10, x=-1.0 - i / 10) for i in range(4)], mean)
+    assert met.verdict == "refuted" and met.checks[0].p_refute is None and met.checks[1].p_refute < 0.025
+
+
+def test_p_refute_matches_the_interval():
+    mean = Statistic("mean")
+    d = _d([-1.0, -1.1, -0.9, -1.2], mean)
+    assert d.verdict == "refuted" and d.checks[0].p_refute < 0.025
+    d = _d([1.0, 1.1, 0.9, 1.2], mean)
+    assert d.checks[0].p_refute > 0.5
+    assert _d([-1.0] * 6, dc.RANGE).checks[0].p_refute == 0.5 ** 6
 
 
 def test_check_and_statistic_reject_bad_input():
@@ -96,6 +117,10 @@ def test_check_and_statistic_reject_bad_input():
         Check("x", "=>", 0, "")
     with pytest.raises(ValueError, match="threshold"):
         Check("x", ">", float("nan"), "")
+    with pytest.raises(ValueError, match="floor"):
+        Check("x", ">", 0, "", floor=-1.0)
+    with pytest.raises(ValueError, match="kind"):
+        Check("x", ">", 0, "", kind="hope")
     with pytest.raises(ValueError, match="Statistic.name"):
         Statistic("mode")
     with pytest.raises(ValueError, match="level"):
@@ -155,10 +180,12 @@ def _row(key="C4/cfg/line", verdict="refuted", value=3.0, values=(2.0, 4.0), lab
             "decided": [{"metric": "wall_ratio", "value": value, "values": list(values)}]}
 
 
-def test_band_is_the_larger_of_spread_and_relative_tolerance():
+def test_band_is_the_larger_of_three_standard_errors_relative_tolerance_and_floor():
     assert baselines.band(10.0, [10.0]) == [8.0, 12.0]
-    lo, hi = baselines.band(10.0, [0.0, 20.0])
-    assert (lo, hi) == (0.0, 20.0)
+    lo, hi = baselines.band(10.0, [0.0, 20.0])  # SE = stdev / sqrt(2) = 10: 3 SE = 30
+    assert (lo, hi) == pytest.approx((-20.0, 40.0))
+    assert baselines.band(0.0, [0.0, 0.0], floor=0.5) == [-0.5, 0.5]
+    assert baselines.band(1.0, [1.0], ci=(0.0, 2.0)) == pytest.approx([1 - 3 / 1.96, 1 + 3 / 1.96])
 
 
 def test_update_then_compare_then_edit_then_stale(tmp_path):
@@ -176,7 +203,22 @@ def test_update_then_compare_then_edit_then_stale(tmp_path):
         f"{tmp_path / 'quick-cfg.json'}: C4/cfg/gone"]
     changes = baselines.update(tmp_path, "quick", [_row(verdict="holds")], {"cfg": {"C4/cfg/line"}})
     assert "quick-cfg.json: removed stale C4/cfg/gone" in changes
-    assert "quick-cfg.json: C4/cfg/line verdict refuted -> holds" in changes
+    assert changes[-1].startswith("VERDICT CHANGE NOT WRITTEN: quick-cfg.json: C4/cfg/line refuted -> holds")
+    assert baselines.load(tmp_path, "quick", "cfg")["cases"]["C4/cfg/line"]["verdict"] == "refuted"
+    changes = baselines.update(tmp_path, "quick", [_row(verdict="holds")], {"cfg": {"C4/cfg/line"}},
+                               accept_verdict_changes=True)
+    assert changes == ["VERDICT CHANGE: quick-cfg.json: C4/cfg/line refuted -> holds"]
+    assert baselines.load(tmp_path, "quick", "cfg")["cases"]["C4/cfg/line"]["verdict"] == "holds"
+
+
+def test_diagnostics_and_measurability_are_guarded():
+    row = {**_row(), "samples": 3, "measured": {"wall_ratio": [3.0, 3.1, 2.9], "endpoint_loss": [1e-3, 1e-3, 1e-3]}}
+    entry = baselines.entry_for(row, ("endpoint_loss",))
+    assert entry["measurable"] == [0, 3] or entry["measurable"][1] == 3
+    exp = baselines.Expectation(entry["verdict"], entry["metrics"], "f", entry["diagnostics"], entry["measurable"])
+    assert baselines.regressions(exp, "refuted", row["decided"], row, ("endpoint_loss",)) == []
+    moved = {**row, "measured": {**row["measured"], "endpoint_loss": [0.5, 0.5, 0.5]}}
+    assert "diagnostic endpoint_loss" in baselines.regressions(exp, "refuted", row["decided"], moved)[0]
 
 
 def test_default_expectation_without_a_baseline():
@@ -204,33 +246,72 @@ def test_shipped_baselines_are_keyed_by_case_id():
 
 
 # -- the headline ---------------------------------------------------------------------------------------
-def _lrow(claim, case, role, verdict, label="m"):
+def _lrow(claim, case, role, verdict, label="m", value=1.0, values=(1.0, 1.1, 0.9), ci=(0.8, 1.2), status=None,
+          p=0.5, metric="x", op=">", controls=(), reason="", sensitivity=()):
+    check = {"metric": metric, "op": op, "threshold": 0.0, "kind": "claim", "value": value, "ci": list(ci),
+             "values": list(values), "status": status or verdict, "p_refute": p}
     return {"claim": claim, "case": case, "configuration": label, "role": role, "verdict": verdict,
-            "id": f"{claim}/{label}/{case}", "decided": []}
+            "id": f"{claim}/{label}/{case}", "decided": [check], "controls": list(controls), "reason": reason,
+            "sensitivity": list(sensitivity)}
 
 
-def test_headline_is_the_worst_primary_and_variants_agree_count():
-    rows = [_lrow("C5", "budget", "primary", "holds"), _lrow("C5", "paper", "primary", "refuted", "toy"),
+def test_headline_takes_the_scope_primaries_and_shows_the_replication_apart():
+    rows = [_lrow("C5", "budget", "primary", "holds"), _lrow("C5", "paper", "replication", "refuted", "toy",
+                                                            value=-1, ci=(-1.2, -0.8), p=1e-4),
             _lrow("C5", "lm", "variant", "holds"), _lrow("C5", "int", "variant", "holds", "toy"),
-            _lrow("C5", "ctl", "control", "refuted")]
+            _lrow("C5", "ctl", "control", "refuted", value=-1, ci=(-1.2, -0.8))]
     s = decide_claims(rows)["C5"]
-    assert s.verdict == Verdict.REFUTED
-    assert s.per_configuration == {"m": "holds", "toy": "refuted"}
-    assert s.variants == {"agree": 1, "total": 2}
+    assert s.verdict == Verdict.HOLDS and s.per_configuration == {"m": "holds"}
+    assert s.replication["verdict"] == "refuted" and s.variants == {"agree": 1, "total": 2}
     assert s.controls["refuted"] == 1 and s.controls["held"] == []
 
 
-def test_a_control_that_holds_makes_a_holding_claim_inconclusive():
-    rows = [_lrow("C15", "shared", "primary", "holds"), _lrow("C15", "softmax", "control", "holds", "softmax")]
+def test_a_matched_control_that_holds_means_the_measurement_does_not_discriminate():
+    rows = [_lrow("C15", "shared", "primary", "holds", controls=("softmax",)),
+            _lrow("C15", "softmax", "control", "holds", "softmax")]
     s = decide_claims(rows)["C15"]
-    assert s.verdict == "inconclusive" and "does not discriminate" in s.note
+    assert s.verdict == "inconclusive" and s.why.startswith("does not discriminate")
     assert s.controls["held"] == ["C15/softmax/softmax"]
 
 
-def test_errors_dominate_the_headline_and_an_unmeasured_claim_says_so():
+def test_a_control_that_departs_the_same_way_makes_a_refutation_inconclusive():
+    prim = _lrow("C8", "budget", "primary", "refuted", value=-26.7, ci=(-28.7, -24.0), p=1e-6, controls=("ctl",))
+    same = _lrow("C8", "ctl", "control", "refuted", value=-22.7, ci=(-30.0, -15.0))
+    apart = _lrow("C8", "ctl", "control", "refuted", value=-2.0, ci=(-3.0, -1.0))
+    s = decide_claims([prim, same])["C8"]
+    assert s.verdict == "inconclusive" and s.why.startswith("does not discriminate") and "departs the same way" in s.why
+    s = decide_claims([prim, apart])["C8"]
+    assert s.verdict == "refuted" and s.qualifier == "power not shown"
+
+
+def test_holm_keeps_a_refutation_only_when_it_survives_the_family():
+    weak = _lrow("C9", "m1", "primary", "refuted", value=-0.1, ci=(-0.2, -0.01), p=0.02)
+    others = [_lrow("C9", f"m{k}", "primary", "holds", p=0.9) for k in (2, 3)]
+    s = decide_claims([weak, *others])["C9"]
+    assert s.verdict == "inconclusive" and s.why.startswith("not significant after Holm over 3 checks")
+    strong = _lrow("C9", "m1", "primary", "refuted", value=-1, ci=(-1.2, -0.8), p=1e-4)
+    assert decide_claims([strong, *others])["C9"].verdict == "refuted"
+
+
+def test_premises_sweeps_and_errors_say_why():
+    unmet = _lrow("C16", "cyc", "primary", "inconclusive", reason="premise not met: barrier >= 0.1 is false")
+    assert decide_claims([unmet])["C16"].why.startswith("premise not met")
+    flip = _lrow("C3", "t", "primary", "refuted", value=-1, ci=(-1.2, -0.8), p=1e-4,
+                 sensitivity=[{"constant": "threshold", "verdicts": ["holds", "refuted"], "flip": "holds at 0.01, "
+                               "refuted at 0.1"}])
+    s = decide_claims([flip])["C3"]
+    assert s.verdict == "inconclusive" and s.why == "depends on threshold: holds at 0.01, refuted at 0.1"
     rows = [_lrow("C4", "line", "primary", "holds"), _lrow("C4", "line2", "primary", "error", "toy")]
     claims = decide_claims(rows)
     assert claims["C4"].verdict == "error" and claims["C9"].verdict == Verdict.NOT_MEASURED
+
+
+def test_holm_step_down():
+    from landscape_lib.verdicts.headline import holm
+
+    assert holm([0.001, 0.02, 0.03], alpha=0.025) == [True, False, False]
+    assert holm([0.004, 0.009, 0.012], alpha=0.025) == [True, True, True]
+    assert holm([]) == []
 
 
 def test_measure_puts_off_a_sample_another_worker_is_building(tmp_path):

@@ -207,6 +207,19 @@ def deviations(path: Path, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     return path.nodes[1:-1] - linear_path(A, B, path.node_t[1:-1])
 
 
+def radial_parts(path: Path, A: torch.Tensor, B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split each deviation d_i (``deviations``) into its radial part along r_i = f_i / |f_i|, the direction of its
+    foot f_i = A + t_i (B - A) from the origin, and the rest: returns (d_i - (d_i . r_i) r_i, (d_i . r_i)^2 / |d_i|^2).
+    A tunnel that bulges outward in radius shares one radial bulge across all its nodes; the rest is what lies
+    in the directions off the line proper."""
+    feet = linear_path(A, B, path.node_t[1:-1])
+    d = path.nodes[1:-1] - feet
+    r = feet / feet.norm(dim=1, keepdim=True).clamp_min(torch.finfo(feet.dtype).tiny)
+    along = (d * r).sum(1, keepdim=True)
+    share = (along.squeeze(1) ** 2) / d.square().sum(1).clamp_min(torch.finfo(d.dtype).tiny)
+    return d - along * r, share
+
+
 def cosine_matrix(V: torch.Tensor) -> torch.Tensor:
     """Pairwise cosines of the rows of V."""
     Vn = V / V.norm(dim=1, keepdim=True).clamp_min(torch.finfo(V.dtype).tiny)

@@ -39,7 +39,6 @@ loss). Without batch norm the four coincide.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 
@@ -122,15 +121,47 @@ def _n_seeds(model, l2=0.0):
     return SEEDS_PER_MODEL.get(model, DEFAULT_SEEDS) if l2 == 0 else DEFAULT_SEEDS
 
 
-def sgd_run(lab, model: str, seed: int, l2: float = 0.0, data_seed: int = 0) -> dict:
-    """The SGD solution (final iterate) and SWA solution (average of the last 1,000 iterates) of ``model``
-    at ``seed``, cached: {"start", "sgd", "swa", "n_averaged", "lr"}. The quadratic has its own SGD."""
+WINDOW_POINTS = 11  # the averaging window's full-batch training loss at 11 evenly spaced iterates
+STATIONARY_PRETRAIN = (PRETRAIN_STEPS, 2 * PRETRAIN_STEPS, 4 * PRETRAIN_STEPS, 8 * PRETRAIN_STEPS)  # the cap
+
+
+def window_trend(losses) -> dict:
+    """The training loss's trend over the averaging window from its values at WINDOW_POINTS evenly spaced iterates:
+    the least-squares line's drop over the window (``window_descent`` > 0: still descending), its standard error
+    from the residuals, and ``window_descent_beyond_noise`` = descent - 2 se (<= 0: stationary within noise)."""
+    y = torch.as_tensor(losses, dtype=torch.float64).cpu()
+    x = torch.linspace(0.0, 1.0, len(y), dtype=torch.float64)
+    xc, yc = x - x.mean(), y - y.mean()
+    b = float((xc * yc).sum() / xc.square().sum())
+    resid = yc - b * xc
+    se = float((resid.square().sum() / (len(y) - 2) / xc.square().sum()).sqrt())
+    return {"window_descent": -b, "window_descent_se": se, "window_descent_beyond_noise": -b - 2 * se,
+            "window_start_loss": float(y[0]), "window_end_loss": float(y[-1])}
+
+
+def sgd_run(lab, model: str, seed: int, l2: float = 0.0, data_seed: int = 0, stationary: bool = False) -> dict:
+    """The SGD solution (final iterate) and SWA solution (average of the next 1,000 iterates) of ``model`` at
+    ``seed``, cached: {"start", "sgd", "swa", "n_averaged", "lr", "pretrain", and ``window_trend``'s numbers}.
+
+    ``stationary``: A2 / A3 compare SWA with the SGD solution "at the SGD solution", which presumes SGD has stopped
+    descending: the pre-training is lengthened along STATIONARY_PRETRAIN (the declared cap) until the averaging
+    window's loss is stationary within noise (``window_descent_beyond_noise`` <= 0); at the cap the last run is
+    returned and the premise check reports it unmet. The quadratic has its own SGD."""
+    lengths = STATIONARY_PRETRAIN if stationary else (PRETRAIN_STEPS,)
+    for pretrain in lengths:
+        run = _sgd_run_at(lab, model, seed, l2, data_seed, pretrain)
+        if run["window_descent_beyond_noise"] <= 0:
+            break
+    return {**run, "pretrain_tried": list(lengths[:lengths.index(run["pretrain"]) + 1])}
+
+
+def _sgd_run_at(lab, model: str, seed: int, l2: float, data_seed: int, pretrain: int) -> dict:
     from ..nets.config import config_hash
 
     if model == "quadratic":
-        return lab.cached("av_quadratic", ("run", seed, LR, BATCH, PRETRAIN_STEPS, AVERAGE_STEPS),
-                          lambda: _quadratic_run(lab, seed), f"least-squares SGD run, seed {seed}")
-    cfg = sgd_config(lab, model, l2, data_seed)
+        return lab.cached("av_quadratic", ("run", seed, LR, BATCH, pretrain, AVERAGE_STEPS, WINDOW_POINTS),
+                          lambda: _quadratic_run(lab, seed, pretrain), f"least-squares SGD run, seed {seed}")
+    cfg = dataclasses.replace(sgd_config(lab, model, l2, data_seed), max_steps=pretrain, log_every=pretrain)
     k = 1 if model == "neuron" else _n_seeds(model, l2)
     if not 0 <= seed < k:
         raise ValueError(f"seed must be in 0..{k - 1} for model {model!r}, got {seed!r}")
@@ -140,21 +171,29 @@ def sgd_run(lab, model: str, seed: int, l2: float = 0.0, data_seed: int = 0) -> 
         from ..nets.averaging import sgd_average
 
         prob = lab.problem(cfg)
-        res = sgd_average(prob.flat, prob.theta(opt.theta), prob.data.X_train, prob.data.y_train, _avg_cfg(seed, l2))
+        res = sgd_average(prob.flat, prob.theta(opt.theta), prob.data.X_train, prob.data.y_train, _avg_cfg(seed, l2),
+                          keep_iterates=True)
+        step = AVERAGE_STEPS // (WINDOW_POINTS - 1)
+        idx = [min(i * step, AVERAGE_STEPS) - 1 if i else 0 for i in range(WINDOW_POINTS)]
+        with torch.no_grad():
+            window = prob.train_losses(res.iterates[idx])
         return {"start": opt.theta.detach().cpu(), "sgd": res.final.detach().cpu(),
-                "swa": res.average.theta.detach().cpu(), "n_averaged": res.n_averaged, "lr": LR}
+                "swa": res.average.theta.detach().cpu(), "n_averaged": res.n_averaged, "lr": LR, "pretrain": pretrain,
+                **window_trend(window)}
 
-    return lab.cached("av_sgd", (config_hash(cfg), k, seed, _avg_cfg(seed, l2)), build,
+    return lab.cached("av_sgd", (config_hash(cfg), k, seed, _avg_cfg(seed, l2), WINDOW_POINTS), build,
                       f"SGD + averaging of {model} (l2 {l2}) seed {seed}")
 
 
-def resgd(lab, model: str, seed: int, theta: torch.Tensor, l2: float = 0.0) -> torch.Tensor:
-    """SGD again from ``theta`` (the SWA solution) at lr 0.01 for 500 updates: the final iterate, cached."""
+def resgd(lab, model: str, seed: int, theta: torch.Tensor, l2: float = 0.0, pretrain: int = PRETRAIN_STEPS
+          ) -> torch.Tensor:
+    """SGD again from ``theta`` (the SWA solution of the run pre-trained ``pretrain`` steps) at lr 0.01 for 500
+    updates: the final iterate, cached."""
     from ..nets.config import config_hash
 
     if model == "quadratic":
         q = _quadratic(lab)
-        return lab.cached("av_quadratic", ("resgd", seed, RESGD_LR, RESGD_STEPS, PRETRAIN_STEPS, AVERAGE_STEPS),
+        return lab.cached("av_quadratic", ("resgd", seed, RESGD_LR, RESGD_STEPS, pretrain, AVERAGE_STEPS),
                           lambda: q.sgd(theta.double(), RESGD_LR * (q.lr / LR), RESGD_STEPS, seed + 500)[0],
                           f"least-squares re-SGD seed {seed}")
     cfg = sgd_config(lab, model, l2)
@@ -167,8 +206,8 @@ def resgd(lab, model: str, seed: int, theta: torch.Tensor, l2: float = 0.0) -> t
                           _avg_cfg(seed + 500, l2, RESGD_LR, RESGD_STEPS))
         return res.final.detach().cpu()
 
-    return lab.cached("av_resgd", (config_hash(cfg), seed, _avg_cfg(seed + 500, l2, RESGD_LR, RESGD_STEPS)), build,
-                      f"re-SGD from SWA of {model} seed {seed}")
+    return lab.cached("av_resgd", (config_hash(cfg), seed, _avg_cfg(seed + 500, l2, RESGD_LR, RESGD_STEPS), pretrain),
+                      build, f"re-SGD from SWA of {model} seed {seed}")
 
 
 # -- the quadratic control ---------------------------------------------------------------------------
@@ -209,7 +248,7 @@ class LeastSquares:
     def test_losses(self, thetas):
         return self._losses(thetas, self.Xte, self.Yte)
 
-    def sgd(self, theta0, lr, steps, seed, average: int = 0):
+    def sgd(self, theta0, lr, steps, seed, average: int = 0, keep=None, keep_every: int = 100):
         g = torch.Generator().manual_seed(0xA5E0000 + seed)
         th = theta0.double().clone()
         n, pos, perm = len(self.X), len(self.X), None
@@ -225,6 +264,8 @@ class LeastSquares:
             th = th - lr * torch.cat([gW.reshape(-1), gb])
             if t >= steps - average:
                 acc, cnt = acc + th, cnt + 1
+                if keep is not None and ((t - (steps - average)) % keep_every == 0 or t == steps - 1):
+                    keep.append(th.clone())
         return th, (acc / cnt if cnt else None)
 
 
@@ -236,7 +277,7 @@ def _quadratic(lab) -> LeastSquares:
     return lab._memo[key]
 
 
-def _quadratic_run(lab, seed):
+def _quadratic_run(lab, seed, pretrain: int = PRETRAIN_STEPS):
     from ..nets.models import build_model
     from ..nets.params import FlatModel
 
@@ -244,9 +285,13 @@ def _quadratic_run(lab, seed):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         theta0 = FlatModel(build_model("softmax", (q.d,), q.C)).theta0().double()  # SoftmaxRegression's init
-    start, _ = q.sgd(theta0, q.lr, PRETRAIN_STEPS, seed)
-    final, avg = q.sgd(start, q.lr, AVERAGE_STEPS, seed + 1_000, average=AVERAGE_STEPS)
-    return {"start": start, "sgd": final, "swa": avg, "n_averaged": AVERAGE_STEPS, "lr": q.lr}
+    start, _ = q.sgd(theta0, q.lr, pretrain, seed)
+    kept: list = []
+    final, avg = q.sgd(start, q.lr, AVERAGE_STEPS, seed + 1_000, average=AVERAGE_STEPS, keep=kept,
+                       keep_every=AVERAGE_STEPS // (WINDOW_POINTS - 1))
+    window = q.losses(torch.stack(kept))
+    return {"start": start, "sgd": final, "swa": avg, "n_averaged": AVERAGE_STEPS, "lr": q.lr, "pretrain": pretrain,
+            **window_trend(window)}
 
 
 # -- loss functions under a batch-norm definition ------------------------------------------------------
@@ -298,35 +343,63 @@ def profile_grid(scale: float) -> torch.Tensor:
     return torch.cat([-pos.flip(0), torch.zeros(1, dtype=torch.float64), pos])
 
 
-def declared_rule(ls: torch.Tensor, losses: torch.Tensor, chance: float):
-    """The declared AsymmetryRule at a point from its profiles (module docstring), or (None, why not).
+def declared_rule(ls: torch.Tensor, losses: torch.Tensor, chance: float, wall_fraction: float = WALL_FRACTION,
+                  r_steps: int = R_STEPS):
+    """The declared AsymmetryRule at a point from its profiles (module docstring), or (None, why not):
+    Delta = ``wall_fraction`` x chance, r = ``r_steps`` grid steps below p (the constants the paper leaves open,
+    swept by the cases over their declared ranges).
 
-    Returns (rule, delta, mean_rise_on_positive_grid)."""
+    Returns (rule, delta, mean_rise_on_positive_grid, why not)."""
     ls = torch.as_tensor(ls, dtype=torch.float64)
     L = torch.as_tensor(losses, dtype=torch.float64)
     i0 = len(ls) // 2
     if float(ls[i0]) != 0.0 or not torch.allclose(ls[i0 + 1:], -ls[:i0].flip(0)):
         raise ValueError("ls must be symmetric about 0 with 0 in the middle (profile_grid)")
     rise = ((L[:, i0 + 1:] + L[:, :i0].flip(1)) / 2 - L[:, i0:i0 + 1]).mean(0)
-    delta = WALL_FRACTION * chance
+    delta = wall_fraction * chance
     hits = (rise >= delta).nonzero().view(-1)
     if not len(hits):
         return None, delta, rise, (f"the mean rise never reached Delta = {delta:.3g} on the grid "
                                    f"(at most {float(rise.max()):.3g} at |l| <= {float(ls[-1]):.3g})")
     k = int(hits[0])
-    if k < R_STEPS:
+    if k < r_steps:
         return None, delta, rise, (f"the mean rise reached Delta = {delta:.3g} already at l = "
                                    f"{float(ls[i0 + 1 + k]):.3g}: no room for r on the grid")
     pos = ls[i0 + 1:]
-    rule = AsymmetryRule(c=MARGIN_FRACTION * delta, r=float(pos[k - R_STEPS]), p=float(pos[k]), reason=RULE_REASON)
+    rule = AsymmetryRule(c=MARGIN_FRACTION * delta, r=float(pos[k - r_steps]), p=float(pos[k]), reason=RULE_REASON)
     return rule, delta, rise, ""
 
 
-def profile_stats(ls, L, chance: float, norm: float) -> Sample:
+FIRST_ORDER = ("removed", "kept")
+
+
+def without_first_order(ls, L) -> tuple[torch.Tensor, torch.Tensor]:
+    """Profiles with their first-order term removed: L(w + l u) - l s_u, s_u = (L(w + l0 u) - L(w - l0 u)) / (2 l0)
+    the central difference at the grid's smallest step l0 (0.01 |w|, ``profile_grid``): the directional derivative
+    g.u up to O(l0^2). On an exact quadratic, L(w + l u) - L(w - l u) = 2 l (g.u): off its bottom (a non-stationary
+    point) a symmetric valley would look asymmetric by that term alone; without it, what is left is the odd part
+    of the curvature. The symmetric rise (and so p, r, Delta) is unchanged. Returns (profiles, s)."""
+    ls = torch.as_tensor(ls, dtype=torch.float64)
+    L = torch.as_tensor(L, dtype=torch.float64)
+    i0 = len(ls) // 2
+    l0 = float(ls[i0 + 1])
+    s = (L[:, i0 + 1] - L[:, i0 - 1]) / (2 * l0)
+    return L - s[:, None] * ls[None, :], s
+
+
+def profile_stats(ls, L, chance: float, norm: float, wall_fraction: float = WALL_FRACTION, r_steps: int = R_STEPS,
+                  first_order: str = "removed") -> Sample:
     """Apply the declared rule to profiles L (n_dirs, len(ls)): the sample of A1 / A4 (not measurable when the
-    rule cannot be placed on the grid). ``arrays`` hold the most asymmetric direction's two half-profiles,
-    its index and sharp side, and [r, p]."""
-    rule, delta, rise, why = declared_rule(ls, L, chance)
+    rule cannot be placed on the grid). ``first_order``: "removed" (declared: ``without_first_order``) or "kept"
+    (the raw profiles). ``arrays`` hold the most asymmetric direction's two half-profiles, its index and sharp
+    side, and [r, p]."""
+    if first_order not in FIRST_ORDER:
+        raise ValueError(f"first_order must be one of {FIRST_ORDER}, got {first_order!r}")
+    L = torch.as_tensor(L, dtype=torch.float64)
+    slope = torch.zeros(L.shape[0], dtype=torch.float64)
+    if first_order == "removed":
+        L, slope = without_first_order(ls, L)
+    rule, delta, rise, why = declared_rule(ls, L, chance, wall_fraction, r_steps)
     i0 = len(ls) // 2
     base = {"center_loss": float(L[0, i0]), "delta": delta, "norm": norm, "n_dirs": int(L.shape[0])}
     if rule is None:
@@ -340,6 +413,7 @@ def profile_stats(ls, L, chance: float, norm: float) -> Sample:
     plus, minus = (Lj[i0:], Lj[:i0 + 1].flip(0)) if sign > 0 else (Lj[:i0 + 1].flip(0), Lj[i0:])
     m = a.margin / delta
     return Sample(metrics={**base, "asym_fraction": k / n, "asym_count": k, "fraction_ci_lo": lo, "fraction_ci_hi": hi,
+                           "first_order_mean_abs": float((slope.abs() * rule.p).mean() / delta),
                            "c": rule.c, "r": rule.r, "p": rule.p, "p_over_norm": rule.p / norm,
                            "max_margin_over_delta": float(m.max()), "median_margin_over_delta": float(m.median()),
                            "sharp_plus": int((a.sharp_side > 0).sum()), "sharp_minus": int((a.sharp_side < 0).sum())},
@@ -375,9 +449,11 @@ def _profiles(lab, model, bn, w, U, ls, l2=0.0, data_seed=0):
     return torch.stack(rows)
 
 
-def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float = 0.0) -> Sample:
+def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float = 0.0,
+                   wall_fraction: float = WALL_FRACTION, r_steps: int = R_STEPS, first_order: str = "removed") -> Sample:
     """A1's sample at the SGD solution of ``model`` / ``seed``: N_DIRS random unit directions (uniform on the
-    sphere, their own seed stream), profiles under ``bn``, the declared rule. Cached (shared by A1, A5, A6)."""
+    sphere, their own seed stream), profiles under ``bn`` (cached, shared by A1, A5, A6 and every rule constant),
+    the rule with the given constants."""
     from ..nets.config import config_hash
 
     _check_bn(bn)
@@ -389,14 +465,14 @@ def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float
         U = random_directions(N_DIRS, w, "gaussian", seed=DIRECTION_SEED + seed)
         norm = float(w.norm())
         ls = profile_grid(norm)
-        L = _profiles(lab, model, bn, w, U, ls, l2)
-        C = 10
-        s = profile_stats(ls, L, chance_loss(model, C), norm)
-        s.metrics.update({"model": model, "bn": bn, "l2": l2})
-        return s
+        return {"ls": ls, "L": _profiles(lab, model, bn, w, U, ls, l2), "norm": norm}
 
-    return lab.cached("av_profile", (key_cfg, seed, bn, l2, N_DIRS, GRID_PER_DECADE, WALL_FRACTION, MARGIN_FRACTION),
-                      build, f"A1 profiles {model} bn={bn} l2={l2} seed {seed}")
+    raw = lab.cached("av_profiles", (key_cfg, seed, bn, l2, N_DIRS, GRID_PER_DECADE), build,
+                     f"A1 profiles {model} bn={bn} l2={l2} seed {seed}")
+    C = 10
+    s = profile_stats(raw["ls"], raw["L"], chance_loss(model, C), raw["norm"], wall_fraction, r_steps, first_order)
+    s.metrics.update({"model": model, "bn": bn, "l2": l2})
+    return s
 
 
 def _fraction(s: Sample):
@@ -409,11 +485,12 @@ def log_ratio(k1: int, k0: int, n: int) -> float:
     return math.log((k1 + 0.5) / (n + 1)) - math.log((k0 + 0.5) / (n + 1))
 
 
-def av_prevalence(lab, label, sample, model, bn="recomputed", l2=0.0) -> Sample:
+def av_prevalence(lab, label, sample, model, bn="recomputed", l2=0.0, wall_fraction=WALL_FRACTION, r_steps=R_STEPS,
+                  first_order="removed") -> Sample:
     """A1: the fraction of 50 random unit directions at the SGD solution that are asymmetric by the declared
     rule (module docstring), with its Clopper-Pearson interval; not measurable when p falls off the grid."""
     _check_model(model)
-    return copy.deepcopy(point_profiles(lab, model, sample, bn, l2))
+    return point_profiles(lab, model, sample, bn, l2, wall_fraction, r_steps, first_order)
 
 
 def _compare(s1: Sample, s0: Sample, key1: str, key0: str) -> tuple[dict, str]:
@@ -429,22 +506,23 @@ def _compare(s1: Sample, s0: Sample, key1: str, key0: str) -> tuple[dict, str]:
             "log_ratio": log_ratio(s1.metrics["asym_count"], s0.metrics["asym_count"], n)}, ""
 
 
-def av_l2(lab, label, sample, model, bn="recomputed", l2=L2) -> Sample:
+def av_l2(lab, label, sample, model, bn="recomputed", l2=L2, first_order="removed") -> Sample:
     """A5: the A1 fraction at the SGD solution trained with an L2 penalty l2/2 |theta|^2 against without
     (same seed, same rule recipe): ``l2_log_ratio`` (continuity-corrected) and ``l2_change``."""
-    with_l2 = point_profiles(lab, model, sample, bn, l2)
-    without = point_profiles(lab, model, sample, bn, 0.0)
+    with_l2 = point_profiles(lab, model, sample, bn, l2, first_order=first_order)
+    without = point_profiles(lab, model, sample, bn, 0.0, first_order=first_order)
     m, why = _compare(with_l2, without, "l2", "base")
     if "log_ratio" in m:
         m["l2_log_ratio"], m["l2_change"] = m.pop("log_ratio"), m.pop("fraction_change")
     return Sample(metrics={**m, "l2": l2}, not_measurable=why)
 
 
-def av_batchnorm(lab, label, sample, bn="recomputed", twin=False) -> Sample:
+def av_batchnorm(lab, label, sample, bn="recomputed", twin=False, first_order="removed") -> Sample:
     """A6: the A1 fraction of the MLP with batch norm (under ``bn``) minus that of the same MLP without, same
     seed: ``bn_excess``. ``twin=True`` (the control): the MLP without BN at seed + 5 in place of the BN net."""
-    base = point_profiles(lab, "mlp", sample, "recomputed")
-    other = point_profiles(lab, "mlp", sample + 5, "recomputed") if twin else point_profiles(lab, "mlp-bn", sample, bn)
+    base = point_profiles(lab, "mlp", sample, "recomputed", first_order=first_order)
+    other = (point_profiles(lab, "mlp", sample + 5, "recomputed", first_order=first_order) if twin
+             else point_profiles(lab, "mlp-bn", sample, bn, first_order=first_order))
     m, why = _compare(other, base, "bn", "base")
     if "log_ratio" in m:
         m["bn_excess"], m["bn_log_ratio"] = m.pop("fraction_change"), m.pop("log_ratio")
@@ -462,19 +540,27 @@ def _eval(fns, thetas, model, lab, l2=0.0):
         return {k: f(T).double().cpu() for k, f in fns.items()}
 
 
-def av_swa_gaps(lab, label, sample, model, bn="recomputed") -> Sample:
+STATIONARITY_KEYS = ("window_descent", "window_descent_se", "window_descent_beyond_noise", "pretrain")
+
+
+def _stationarity(run: dict) -> dict:
+    """The premise numbers of a run (``window_trend``) and the pre-training lengths tried."""
+    return {**{k: run[k] for k in STATIONARITY_KEYS}, "pretrain_tried": str(run["pretrain_tried"])}
+
+
+def av_swa_gaps(lab, label, sample, model, bn="recomputed", stationary=False) -> Sample:
     """A2: training and test loss of the SWA solution against the final SGD iterate it averages, under BN
     definition ``bn`` (frozen: the SGD solution's statistics; interpolated: the line SGD -> SWA, whose ends
     carry their own statistics). train_gap = L_train(SWA) - L_train(SGD); test_gap = L_test(SGD) - L_test(SWA)."""
     _check_model(model)
-    run = sgd_run(lab, model, sample)
+    run = sgd_run(lab, model, sample, stationary=stationary)
     fns = loss_fns(lab, model, bn, ref=run["sgd"], line=(run["sgd"], run["swa"]))
     L = _eval(fns, [run["sgd"], run["swa"]], model, lab)
     tr, te = L["train"], L["test"]
     return Sample(metrics={"train_gap": float(tr[1] - tr[0]), "test_gap": float(te[0] - te[1]),
                            "train_sgd": float(tr[0]), "train_swa": float(tr[1]), "test_sgd": float(te[0]),
                            "test_swa": float(te[1]), "distance": float((run["swa"].double() - run["sgd"].double()).norm()),
-                           "n_averaged": run["n_averaged"]})
+                           "n_averaged": run["n_averaged"], **_stationarity(run)})
 
 
 def side_contrast(ls, losses, point: float, window: float | None = None) -> dict:
@@ -512,14 +598,14 @@ def side_contrast(ls, losses, point: float, window: float | None = None) -> dict
     return {**out, "contrast": contrast, "window": float(w), "mean_rise": rise}
 
 
-def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa") -> Sample:
+def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa", stationary=False) -> Sample:
     """A3: along the line SGD -> SWA extended to t in [-1, 2] (``extended_line``, 31 points), which side of
     the training-loss valley the SWA point sits on (``side_contrast``: flat_side_contrast < 0 = the slowly
     rising side), and SGD again from SWA (lr 0.01, 500 updates): resgd_train_drop = L_train(SWA) -
     L_train(re-SGD), resgd_test_rise = L_test(re-SGD) - L_test(SWA). ``line="random"`` (the control): the
     line ends at SWA but starts at SWA - |SWA - SGD| v, v a random unit direction."""
     _check_model(model)
-    run = sgd_run(lab, model, sample)
+    run = sgd_run(lab, model, sample, stationary=stationary)
     sgd, swa = run["sgd"].double(), run["swa"].double()
     if line == "random":
         v = random_directions(1, swa, "gaussian", seed=LINE_SEED + sample)[0]
@@ -537,7 +623,7 @@ def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa") -> 
     sc = side_contrast(el.distances, el.losses["train"], el.length)
     out = {"flat_side_contrast": sc["contrast"], "swa_on_flat_side": float(sc["on_flat_side"]),
            "bottom_t": sc["bottom"] / el.length, "swa_offset_t": sc["offset"] / el.length,
-           "sharp_side": sc["sharp_side"], "length": el.length}
+           "sharp_side": sc["sharp_side"], "length": el.length, **_stationarity(run)}
     arrays = {"t": el.ts.tolist(), "train": el.losses["train"].tolist(), "test": el.losses["test"].tolist(),
               "bottom_t": sc["bottom"] / el.length}
     why = ""
@@ -546,7 +632,7 @@ def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa") -> 
                f"(t = {sc['bottom'] / el.length:.2f})")
         out = {k: v for k, v in out.items() if v is not None}
     if line == "sgd-swa":
-        re = resgd(lab, model, sample, run["swa"])
+        re = resgd(lab, model, sample, run["swa"], pretrain=run["pretrain"])
         fr = loss_fns(lab, model, bn, ref=run["sgd"], line=(run["swa"], re))
         L = _eval(fr, [run["swa"], re], model, lab)
         out.update({"resgd_train_drop": float(L["train"][0] - L["train"][1]),
@@ -589,7 +675,8 @@ def _neuron_loss64(prob):
     return losses
 
 
-def av_neuron(lab, label, sample, point="sgd", surface="neuron") -> Sample:
+def av_neuron(lab, label, sample, point="sgd", surface="neuron", wall_fraction=WALL_FRACTION, r_steps=R_STEPS,
+              first_order="removed") -> Sample:
     """A4: one sigmoid neuron (weight, bias) on ``gaussians`` drawn with data seed ``sample``, trained by the
     declared SGD (``point="sgd"``: its final iterate) or at the exact minimum (``point="minimum"``, Newton);
     64 directions evenly spaced on the half circle, the declared rule (Delta = 0.1 ln 2): ``asymmetry`` =
@@ -621,7 +708,7 @@ def av_neuron(lab, label, sample, point="sgd", surface="neuron") -> Sample:
     norm = float(w.norm())
     ls = profile_grid(norm)
     L = loss_along(fn, w, U, ls)
-    s = profile_stats(ls, L, math.log(2), norm)
+    s = profile_stats(ls, L, math.log(2), norm, wall_fraction, r_steps, first_order)
     s.metrics.update({"w": float(w[0]), "b": float(w[1]), "w_min": float(th_min[0]), "b_min": float(th_min[1]),
                       "distance_to_minimum": float((w - th_min).norm())})
     if not s.not_measurable:

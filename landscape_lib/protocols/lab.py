@@ -50,6 +50,18 @@ class TierSpec:
                              f"got {label_or_cfg!r}")
         return table[label_or_cfg]
 
+    def settings(self) -> dict[str, str]:
+        """Each configuration label (and "toy") -> the setting it stands for, in words, for headlines: a verdict
+        is about the setting it was measured in."""
+        out = {"toy": "the paper's toy n-wedge model (§3.2)"}
+        for label, cfg in {**self.configs, **self.controls}.items():
+            model = {"mlp": f"MLP, hidden {'-'.join(map(str, cfg.hidden))}, {cfg.activation}",
+                     "simple_cnn": f"SimpleCNN (§4.1), {cfg.activation}", "softmax": "SoftmaxRegression (convex)"
+                     }.get(cfg.model, cfg.model)
+            stop = f"to train CE {cfg.target_loss:g}" if cfg.target_loss else f"{cfg.max_steps} steps"
+            out[label] = f"{model} on {cfg.dataset}, {cfg.optimizer} lr {cfg.lr:g} {stop}"
+        return out
+
 
 def tier_spec_for(tier: str, device: str = "cpu", model: str | None = None, dataset: str | None = None,
                   data_root: str | None = None) -> TierSpec:

@@ -9,6 +9,7 @@ the whole connector (the optimized points and the straight pieces from them to e
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import torch
 
@@ -25,7 +26,8 @@ def m_connector_metrics(problem: Problem, optima: torch.Tensor, nodes: str = "bu
     """C9: the optimized middle of the m-connector between the rows of ``optima`` (m + 1 of them).
 
     connector_ratio = the highest loss on the whole connector (the optimized middle and the straight pieces
-    from it to each optimum) / the optima's mean loss, as C5 decides a tunnel (claims/RULES.md #2);
+    from it to each optimum) / the optima's mean loss, as C5 decides a tunnel (claims/RULES.md #2); its absolute
+    twin connector_max_over_chance = the same highest loss / ln C (the chance-level loss);
     centroid_fraction = the highest loss on the straight pieces from the middle to each optimum / the
     un-optimized centroid's loss ("far below the centroid", the null: the centroid itself)."""
     if nodes not in NODE_DEFINITIONS:
@@ -35,7 +37,9 @@ def m_connector_metrics(problem: Problem, optima: torch.Tensor, nodes: str = "bu
     mc = cn.m_connector(problem.train_losses, O, cfg.connector(ends if nodes == "loss-matched" else None),
                         points=points)
     worst = max(mc.middle_loss, mc.max_piece_loss)
+    chance = math.log(problem.data.num_classes)
     return (Sample(metrics={"connector_ratio": worst / ends, "centroid_fraction": mc.max_piece_loss / mc.centroid_loss,
+                            "connector_max_over_chance": worst / chance,
                             "m": mc.m, "endpoint_loss": ends, "middle_loss": mc.middle_loss,
                             "max_piece_loss": mc.max_piece_loss, "drift": mc.drift},
                    nulls={"centroid_loss": mc.centroid_loss}), mc)

@@ -8,8 +8,12 @@ cosine cycles of 100 updates from lr_max to 0, 5 cycles, one snapshot per cycle)
 learning rate. The window of max-LRs is found by a scan over ``C16_GRID`` on one optimum that is no sample
 (``C16_SCAN_OPTIMUM``): a max-LR is *stable* when the phase does not diverge and every snapshot keeps training
 accuracy >= ``C16_STABLE_ACC``; low = the smallest grid value, high = the largest grid value up to which every
-grid value is stable (``max_lr_window``). A sample whose snapshots diverge or degrade below that accuracy is an
-error naming it, never evidence. Every declared number is a module constant here (claims/RULES.md).
+grid value is stable (``max_lr_window``). The claim's premise ("the configurations obtained do not lie on the same
+wedge") needs snapshots that change wedges, so the scan then refines the step between the last stable and the
+first unstable value on ``C16_REFINE`` geometric points (the declared cap) and takes high from the refined grid
+too: the largest stable max-LR is the protocol's best try at the premise; its barrier is reported per value of the
+scan (``scan_barrier_over_chance``). A sample whose snapshots diverge or degrade below that accuracy is an error
+naming it, never evidence. Every declared number is a module constant here (claims/RULES.md).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ C16_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 C16_STABLE_ACC = 0.95
 C16_SCAN_OPTIMUM = 11
 C16_LINE_POINTS = 11
+C16_REFINE = 5  # interior geometric points between the last stable and the first unstable max-LR of C16_GRID
 
 
 class SnapshotsDegraded(RuntimeError):
@@ -71,15 +76,43 @@ def _cyclic(lab, label, i: int, lr_max: float) -> dict:
                       f"C16 cyclic phase {label} optimum {i} lr_max {lr_max:g}")
 
 
+def refined_grid(scan) -> list[float]:
+    """C16_REFINE geometric points strictly between the largest contiguously stable max-LR of ``scan`` and the next
+    scanned value (none when every scanned value is stable)."""
+    scan = sorted(scan, key=lambda r: r[0])
+    _, high = max_lr_window(scan)
+    above = [lr for lr, _ in scan if lr > high]
+    if not above:
+        return []
+    u = above[0]
+    return [high * (u / high) ** (k / (C16_REFINE + 1)) for k in range(1, C16_REFINE + 1)]
+
+
+def _scan_point(lab, label, lr) -> tuple[float, float | None, float]:
+    """(lr, the snapshots' minimum training accuracy or None if diverged, mean barrier between consecutive
+    snapshots / ln C) on the scan optimum."""
+    r = _cyclic(lab, label, C16_SCAN_OPTIMUM, lr)
+    if "diverged" in r:
+        return lr, None, math.nan
+    prob = lab.problem(label)
+    from ..nets import averaging as av
+
+    S = prob.theta(r["snapshots"])
+    bars = av.snapshot_barriers(prob.train_losses, S, S.mean(0), n_points=C16_LINE_POINTS)
+    cons = [b.barrier for b in bars.consecutive]
+    return lr, float(min(r["train_acc"])), (float(np.mean(cons)) if cons else 0.0) / math.log(prob.data.num_classes)
+
+
 def scan_window(lab, label) -> dict:
-    """The low and high max-LR of the cyclic phase from the scan on ``C16_SCAN_OPTIMUM`` (``max_lr_window``)."""
-    scan = []
-    for lr in C16_GRID:
-        r = _cyclic(lab, label, C16_SCAN_OPTIMUM, lr)
-        scan.append((lr, None if "diverged" in r else float(min(r["train_acc"]))))
-    low, high = max_lr_window(scan)
+    """The low and high max-LR of the cyclic phase from the scan on ``C16_SCAN_OPTIMUM`` (``max_lr_window``) over
+    ``C16_GRID`` and its refinement (``refined_grid``), with the barrier at every value tried."""
+    coarse = [_scan_point(lab, label, lr) for lr in C16_GRID]
+    fine = [_scan_point(lab, label, lr) for lr in refined_grid([(lr, acc) for lr, acc, _ in coarse])]
+    scan = sorted(coarse + fine, key=lambda r: r[0])
+    low, high = max_lr_window([(lr, acc) for lr, acc, _ in scan])
     return {"lr_low": low, "lr_high": high, "scan_lr": [s[0] for s in scan],
-            "scan_min_acc": [s[1] if s[1] is not None else float("nan") for s in scan]}
+            "scan_min_acc": [s[1] if s[1] is not None else float("nan") for s in scan],
+            "scan_barrier_over_chance": [s[2] for s in scan], "scan_refined": len(fine)}
 
 
 def swa_metrics(loss_fn, logits_fn, y_train, y_test, S: torch.Tensor, average: torch.Tensor,

@@ -130,15 +130,28 @@ def build_tunnel(problem: Problem, A: torch.Tensor, B: torch.Tensor, nodes: str 
     return cn.tunnel(problem.train_losses, A, B, cfg.tunnel(target))
 
 
-def tunnel_metrics(problem: Problem, A: torch.Tensor, B: torch.Tensor, path: cn.Path) -> Sample:
-    """C5 and C6 numbers: loss along the tunnel vs the straight line, and the deviations' halves."""
+RADIAL = ("in", "out")
+
+
+def tunnel_metrics(problem: Problem, A: torch.Tensor, B: torch.Tensor, path: cn.Path, radial: str = "in") -> Sample:
+    """C5 and C6 numbers: loss along the tunnel vs the straight line (also as a fraction of the chance-level
+    loss ln C: ``tunnel_max_over_chance``), and the deviations' halves, with their radial component
+    (``radial="in"``, the paper's deviations) or without it (``"out"``: ``connectors.radial_parts``);
+    ``deviation_radial_share`` = the mean share of a deviation's squared length that is radial."""
+    import math
+
+    if radial not in RADIAL:
+        raise ValueError(f"radial must be one of {RADIAL}, got {radial!r}")
     A, B = problem.theta(A), problem.theta(B)
     line = cn.straight(problem.train_losses, A, B, k=len(path.nodes) - 1, per_piece=4)
     ends = 0.5 * float(path.loss[0] + path.loss[-1])
-    C = cn.cosine_matrix(cn.deviations(path, A, B))
+    tangential, share = cn.radial_parts(path, A, B)
+    C = cn.cosine_matrix(cn.deviations(path, A, B) if radial == "in" else tangential)
     halves = cn.halves_alignment(C)
     return Sample(
         metrics={"tunnel_ratio": path.max_loss / ends, "wall_fraction": path.max_loss / line.max_loss,
+                 "tunnel_max_over_chance": path.max_loss / math.log(problem.data.num_classes),
+                 "deviation_radial_share": float(share.mean()),
                  "endpoint_loss": ends, "tunnel_max": path.max_loss, "line_max": line.max_loss,
                  "max_before_refine": path.history.get("max_loss_before_refine"),
                  "max_after_refine": path.history.get("max_loss_after_refine"), "drift": path.drift,
@@ -177,13 +190,13 @@ def _tunnel_for(lab, label, pair, nodes, refine=0):
     return lab.tunnel(label, pair[0], pair[1], nodes, refine)
 
 
-def net_tunnel(lab, label, sample, nodes="budget", refined=False) -> Sample:
-    """C5, C6: the §4.2 tunnel between two optima against the straight line; deviations' halves.
-    ``refined=False`` is the paper's algorithm; ``refined=True`` adds 2 rounds of adaptive refinement
-    (a node at the worst piece's midpoint), the variant."""
+def net_tunnel(lab, label, sample, nodes="budget", refined=False, radial="in") -> Sample:
+    """C5, C6: the §4.2 tunnel between two optima against the straight line; deviations' halves (``radial``: with
+    or without their radial component). ``refined=False`` is the paper's algorithm; ``refined=True`` adds 2 rounds
+    of adaptive refinement (a node at the worst piece's midpoint), the variant."""
     A, B = pair_points(lab, label, tuple(sample))
     path = _tunnel_for(lab, label, tuple(sample), nodes, refine=2 if refined else 0)
-    return tunnel_metrics(lab.problem(label), A, B, path)
+    return tunnel_metrics(lab.problem(label), A, B, path, radial)
 
 
 def probe_inputs(problem: Problem, kind: str, n: int = 2000, seed: int = 0) -> torch.Tensor:

@@ -127,6 +127,6 @@ def net_width_sweep(lab, label, sample, hyperparameter, values, sign, too_strong
                  "too_strong_values": list(too_strong), "too_strong_median_width": [float(np.nanmedian(w)) for w in T],
                  "too_strong_median_train_loss": med(tinfo, "loss"),
                  "too_strong_notes": [r["error"] for rs in tinfo for r in rs if "error" in r][:3]},
-        intervals={"signed_spearman": tuple(tr["ci"])},
+        intervals={"signed_spearman": tuple(tr["ci"])}, pvalues={"signed_spearman": tr["p_positive"]},
         arrays={"values": list(values), "widths": [list(map(float, w)) for w in W],
                 "too_strong": list(too_strong), "too_strong_widths": [list(map(float, w)) for w in T]})

@@ -38,8 +38,8 @@ from . import tables
 
 # Story (role) and feature (claim) labels sort by name in the order a reader expects: the report tree is
 # sorted by name (report.cli), so roles read primary, variants, controls and claims C01..C17, A01..A06.
-ROLE_STORY = {"primary": "1 primary (headline)", "variant": "2 variants (sensitivity)",
-              "control": "3 controls (must not hold)"}
+ROLE_STORY = {"primary": "1 primary (headline)", "replication": "2 toy replication",
+              "variant": "3 variants (sensitivity)", "control": "4 controls (must not hold)"}
 ROW_ATTACHMENT = "row.json"
 TABLE_ATTACHMENT = "measured vs threshold"
 TABLE_CSS = ("<style>body,table{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:13px}"
@@ -95,6 +95,14 @@ def row_description(row: dict, claim=None) -> str:
     out += [head, ""]
     if row.get("decided"):
         out += [tables.markdown(row), ""]
+    if row.get("controls"):
+        out += ["**Matched negative controls:** " + ", ".join(f"`{c}`" for c in row["controls"]), ""]
+    for s in row.get("sensitivity") or []:
+        pairs = ", ".join(f"{v}: {x}" for v, x in zip(s["values"], s["verdicts"]))
+        out += [f"**Sensitivity to {s['constant']}** (declared {s['declared']}; {s['why']}): {pairs}"
+                + (f" -- **flips: {s['flip']}**" if s.get("flip") else " -- the same verdict across the range"), ""]
+    if row.get("note"):
+        out += [f"**Note:** {row['note']}", ""]
     if role == "control":
         if row.get("holds_if"):
             out += [f"**This control would have held if:** {row['holds_if']}", ""]

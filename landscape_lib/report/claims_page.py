@@ -31,8 +31,8 @@ VERDICT_STYLE = {  # (text, background)
     "error": ("#ffffff", "#cf222e"),
     "not-measured": ("#57606a", "#eaeef2"),
 }
-ROLE_ORDER = {"primary": 0, "variant": 1, "control": 2}
-ROLE_TEXT = {"primary": "primary", "variant": "variant", "control": "control"}
+ROLE_ORDER = {"primary": 0, "replication": 1, "variant": 2, "control": 3}
+ROLE_TEXT = {"primary": "primary", "replication": "toy replication", "variant": "variant", "control": "control"}
 
 CSS = """
 body{font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
@@ -154,8 +154,16 @@ def _interval(c: dict, prim: list[dict]) -> str:
 
 
 def _note(c: dict) -> str:
-    """Why the headline differs from the primary cases' verdicts (e.g. a control held), when it does."""
-    return f'<div class="vnote">{escape(c["note"])}</div>' if c.get("note") else ""
+    """Why the headline is what it is, when it is not a plain hold (does not discriminate, premise not met,
+    depends on a constant, too few samples, not significant after Holm, ...)."""
+    return f'<div class="vnote">{escape(c["why"])}</div>' if c.get("why") else ""
+
+
+def _replication_cell(c: dict) -> str:
+    r = c.get("replication")
+    if not r:
+        return '<span class="muted">none</span>'
+    return pill(r["verdict"]) + (f'<div class="vnote">{escape(r["why"])}</div>' if r.get("why") else "")
 
 
 def _controls_cell(c: dict, *, links: bool = True) -> str:
@@ -189,6 +197,18 @@ def _case_html(r: dict, embed_root: Path | None) -> str:
                      "from its control.</div>")
     if role == "control" and r.get("holds_if"):
         notes.append(f'<div class="note"><b>Would have held if:</b> {escape(r["holds_if"])}</div>')
+    if r.get("controls"):
+        notes.append('<div class="note"><b>Matched negative controls:</b> '
+                     + ", ".join(escape(c) for c in r["controls"]) + "</div>")
+    for s in r.get("sensitivity") or []:
+        pairs = ", ".join(f"{escape(str(v))}: {pill(x)}" for v, x in zip(s["values"], s["verdicts"]))
+        flip = (f' <span class="bad">flips: {escape(s["flip"])}</span>' if s.get("flip")
+                else ' <span class="ok">the same verdict across the range</span>')
+        notes.append(f'<div class="note sens"><b>Sensitivity to {escape(s["constant"])}</b> '
+                     f'(declared {escape(str(s["declared"]))}): {pairs}{flip}'
+                     f'<div class="muted">{escape(s["why"])}</div></div>')
+    if r.get("note"):
+        notes.append(f'<div class="note muted">{escape(r["note"])}</div>')
     for reg in r.get("regression") or []:
         notes.append(f'<div class="regression">REGRESSION: {escape(reg)}</div>')
     if not r.get("regression") and r.get("expected"):
@@ -228,9 +248,9 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
     def a(href: str, text: str) -> str:
         return f'<a href="#{escape(href)}">{text}</a>' if links else text
 
-    out = ['<table id="headline"><thead><tr><th>claim</th><th>statement</th><th>primary verdict</th>'
-           "<th>per configuration</th><th>primary measured [interval]</th><th>variants agreeing</th>"
-           "<th>controls</th></tr></thead><tbody>"]
+    out = ['<table id="headline"><thead><tr><th>claim</th><th>statement</th><th>verdict (the claim\'s scope)</th>'
+           "<th>per configuration</th><th>primary measured [interval]</th><th>toy replication</th>"
+           "<th>variants agreeing</th><th>controls</th></tr></thead><tbody>"]
     for cid, c in claims.items():
         claim = CLAIMS.get(cid)
         verdict = c["verdict"]
@@ -242,12 +262,14 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
         statement = c.get("statement") or (claim.statement if claim else "")
         if verdict == "not-measured":
             out.append(f'<tr class="not-measured" data-claim="{escape(cid)}"><td>{a(cid, escape(cid))}</td>'
-                       f'<td class="stmt">{escape(statement)}</td><td>{pill(verdict)}</td><td colspan="4"></td></tr>')
+                       f'<td class="stmt">{escape(statement)}</td><td>{pill(verdict)}</td><td colspan="5"></td></tr>')
             continue
+        label = tables.verdict_text(verdict, c.get("qualifier", ""))
         out.append(
             f'<tr data-claim="{escape(cid)}" data-verdict="{escape(verdict)}"><td>{a(cid, "<b>" + escape(cid) + "</b>")}'
-            f"</td><td class=\"stmt\">{escape(statement)}</td>"
-            f"<td>{pill(verdict, big=True)}{_note(c)}</td><td>{per}</td><td class=\"meas\">{_interval(c, prim)}</td>"
+            f"</td><td class=\"stmt\">{escape(statement)}<div class=\"muted\">about: {escape(c.get('scope', ''))}</div></td>"
+            f"<td>{pill(verdict, big=True, label=label)}{_note(c)}</td><td>{per}</td>"
+            f"<td class=\"meas\">{_interval(c, prim)}</td><td>{_replication_cell(c)}</td>"
             f"<td class=\"var\">{variants}</td><td class=\"ctl\">{_controls_cell(c, links=links)}</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
@@ -276,8 +298,12 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
     """The HTML page for a ledger dict (as in claims.json). ``embed_root``: inline the plots from there."""
     rows = led.get("rows", [])
     claims, summary = _headline(led)
-    env_keys = ("tier", "device", "torch", "numpy", "python", "platform", "generated")
+    env_keys = ("tier", "device", "torch", "numpy", "python", "platform", "numerics", "generated")
     env = " · ".join(f"{k} <b>{escape(str(led[k]))}</b>" for k in env_keys if led.get(k) not in (None, ""))
+    settings = led.get("settings") or {}
+    if settings:
+        env += ('<div class="env">settings (a verdict is about the setting it was measured in): '
+                + " · ".join(f"<b>{escape(k)}</b> = {escape(v)}" for k, v in settings.items()) + "</div>")
     held = [r for r in rows if r.get("role") == "control" and r.get("verdict") == "holds"]
     regressed = [r for r in rows if r.get("regression")]
 
@@ -332,7 +358,8 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
                       f'{"<div><b>Definitions:</b> " + escape(claim.definitions) + "</div>" if claim.definitions else ""}']
         if not mine:
             parts.append('<div class="muted">not measured at this tier</div>')
-        for role, title in (("primary", "Primary"), ("variant", "Variants"), ("control", "Controls")):
+        for role, title in (("primary", "Primary"), ("replication", "Toy replication"), ("variant", "Variants"),
+                            ("control", "Controls")):
             rs = [r for r in mine if r.get("role") == role]
             if rs:
                 parts.append(f"<h4>{title} ({len(rs)})</h4>" + "".join(_case_html(r, embed_root) for r in rs))

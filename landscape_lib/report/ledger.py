@@ -92,10 +92,12 @@ def to_markdown(ledger: dict) -> str:
     lines = [f"# Claims ledger — tier {ledger.get('tier')}, device {ledger.get('device')}", "",
              f"**{ledger['summary']}**", "", f"generated {ledger.get('generated', '')}", "",
              "## Headline (primary cases only)", "",
-             "| claim | verdict | per configuration | variants agreeing | controls refuted | statement |",
-             "|---|---|---|---|---|---|"]
-    for e in tables.headline_entries(ledger["claims"]):
-        lines.append(f"| {e['claim']} | **{e['verdict']}** | {e['per_configuration']} | {e['variants']} | "
+             "| claim | verdict (in the claim's scope) | per configuration | toy replication | variants agreeing | "
+             "controls refuted | statement |", "|---|---|---|---|---|---|---|"]
+    for e in tables.headline_entries(ledger["claims"], ledger.get("settings")):
+        why = f" — {e['why']}" if e["why"] else ""
+        repl = f"{e['replication']}" + (f" ({e['replication_why']})" if e["replication_why"] else "")
+        lines.append(f"| {e['claim']} | **{e['verdict']}**{why} | {e['per_configuration']} | {repl} | {e['variants']} | "
                      f"{e['controls']} | {e['statement']} |")
     lines += ["", "## Every case", "",
               "| id | role | verdict | measured [interval] | rule | expected | s |", "|---|---|---|---|---|---|---|"]
@@ -111,9 +113,9 @@ def table(ledger: dict, width: int = 140) -> str:
     out = [f"{'case':42} {'role':8} {'verdict':13} measured"]
     for r in ledger["rows"]:
         out.append(f"{r['id'][:42]:42} {r.get('role', ''):8} {r['verdict']:13} {tables.measured_text(r)}"[:width])
-    out += ["", "headline (primary cases):"]
-    for e in tables.headline_entries(ledger["claims"]):
-        out.append(f"{e['claim']:4} {e['verdict']:13} {e['per_configuration'][:48]:48} variants {e['variants']} agree; "
-                   f"controls {e['controls']} refuted" + (f", HELD: {e['held']}" if e["held"] else ""))
+    out += ["", "headline (each claim in its scope, on its primary cases; settings: "
+            + "; ".join(f"{k} = {v}" for k, v in (ledger.get("settings") or {}).items()) + "):"]
+    for e in tables.headline_entries(ledger["claims"], ledger.get("settings")):
+        out.append(tables.headline_line(e))
     out.append(ledger["summary"])
     return "\n".join(out)

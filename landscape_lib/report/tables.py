@@ -97,15 +97,42 @@ def message(row: dict, claim) -> str:
     return "\n".join(parts)
 
 
-def headline_entries(claims: dict) -> list[dict]:
-    """One entry per claim of a ledger's ``claims`` (``verdicts.headline``, as dicts): claim, verdict, the
-    verdict per configuration, variants agreeing ("k/n"), controls refuted ("k/n"), the controls that held,
-    the statement and the note. The terminal, Markdown and HTML headlines are drawn from these."""
+def verdict_text(verdict: str, qualifier: str = "") -> str:
+    """A verdict as the headline says it: "refuted (power not shown)", "inconclusive", ..."""
+    return f"{verdict} ({qualifier})" if qualifier else str(verdict)
+
+
+def headline_entries(claims: dict, settings: dict | None = None) -> list[dict]:
+    """One entry per claim of a ledger's ``claims`` (``verdicts.headline``, as dicts): claim, verdict (with its
+    qualifier), why, the scope and its verdict per configuration (named by its setting), the replication's verdict
+    and why, variants agreeing ("k/n"), controls refuted ("k/n"), the controls that held, and the statement. The
+    terminal, Markdown and HTML headlines are drawn from these."""
+    settings = settings or {}
     out = []
     for cid, c in claims.items():
         v, ct = c.get("variants") or {"agree": 0, "total": 0}, c.get("controls") or {"refuted": 0, "total": 0}
-        out.append({"claim": cid, "verdict": c["verdict"],
-                    "per_configuration": ", ".join(f"{k}: {x}" for k, x in (c.get("per_configuration") or {}).items()),
+        per = c.get("per_configuration") or {}
+        repl = c.get("replication") or None
+        out.append({"claim": cid, "verdict": verdict_text(c["verdict"], c.get("qualifier", "")),
+                    "bare_verdict": c["verdict"], "why": c.get("why", ""), "scope": c.get("scope", ""),
+                    "per_configuration": ", ".join(f"{k}: {x}" for k, x in per.items()),
+                    "setting": "; ".join(settings.get(k, k) for k in per),
+                    "replication": repl["verdict"] if repl else "", "replication_why": (repl or {}).get("why", ""),
                     "variants": f"{v['agree']}/{v['total']}", "controls": f"{ct['refuted']}/{ct['total']}",
                     "held": len(ct.get("held") or []), "statement": c.get("statement", ""), "note": c.get("note", "")})
     return out
+
+
+def headline_line(e: dict) -> str:
+    """One claim's headline as text: the verdict in its scope and setting, why, and the replication's."""
+    scope = {"networks": "networks", "toy": "toy model"}.get(e["scope"], e["scope"])
+    head = f"{e['claim']:4} {e['verdict']:27} {scope}"
+    if e["per_configuration"]:
+        head += f" [{e['per_configuration']}]"
+    if e["bare_verdict"] == "refuted":
+        head += " -- not reproduced in this setting"
+    if e["why"]:
+        head += f" -- {e['why']}"
+    if e["replication"]:
+        head += f" | toy replication: {e['replication']}" + (f" ({e['replication_why']})" if e["replication_why"] else "")
+    return head

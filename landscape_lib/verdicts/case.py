@@ -7,7 +7,10 @@ network configuration of the tier, or a fixed configuration such as "softmax-dig
 shapes); and its ``role``: the claim's **primary** case (the paper's own protocol at the threshold declared
 before measuring), a *variant* (a sensitivity analysis, shown beside the primary, never in the headline), or a
 negative **control** (the same measurement where the paper's mechanism is absent; ``holds_if`` says what
-outcome would have made it hold). Expected outcomes live in the baselines, not here.
+outcome would have made it hold). A primary (or a replication: the claim's primary protocol in the other
+setting, the toy model for a claim about networks) names its matched negative ``controls`` (same claim, same
+measurement, the mechanism absent) and may declare ``sweeps``: constants the paper never fixed, each over a
+declared range with the reason for its ends. Expected outcomes live in the baselines, not here.
 
 A case on a configuration has one id everywhere: ``types.case_id`` = ``<claim>/<configuration>/<name>``.
 """
@@ -20,6 +23,27 @@ from typing import Any, Callable, Mapping
 from ..types import Check, Role, Sample, case_id, get_tier
 from .claims import CLAIMS
 from .decide import Statistic
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A constant the paper never fixed, evaluated over a declared range, one constant at a time with the others
+    at their declared values. Either a protocol parameter (``param``: each value is measured, through the cache)
+    or a check's threshold (``metric``: the same samples re-decided with the threshold at each value).
+    ``declared``: the value the case itself uses; ``why``: the reason for the range's ends."""
+
+    constant: str
+    values: tuple
+    why: str
+    param: str | None = None
+    metric: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.param is None) == (self.metric is None):
+            raise ValueError(f"sweep {self.constant!r}: give exactly one of param (a protocol parameter) or metric "
+                             f"(a check whose threshold is swept)")
+        if len(self.values) < 2:
+            raise ValueError(f"sweep {self.constant!r}: values must hold at least 2 points, got {self.values!r}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,8 @@ class Case:
     statistic: Statistic | None = None
     checks: tuple[Check, ...] | None = None
     note: str = ""
+    controls: tuple[str, ...] = ()
+    sweeps: tuple[Sweep, ...] = ()
 
     def __post_init__(self) -> None:
         if self.claim not in CLAIMS:
@@ -50,6 +76,13 @@ class Case:
             raise ValueError(f"case {self.claim}/{self.name}: samples must not be empty")
         if self.role == Role.CONTROL and not self.holds_if:
             raise ValueError(f"case {self.claim}/{self.name}: a control says what would have made it hold (holds_if)")
+        if (self.controls or self.sweeps) and self.role not in (Role.PRIMARY, Role.REPLICATION):
+            raise ValueError(f"case {self.claim}/{self.name}: only a primary or a replication names matched controls "
+                             f"and sweeps")
+        for sw in self.sweeps:
+            if sw.metric is not None and sw.metric not in {c.metric for c in self.rule}:
+                raise ValueError(f"case {self.claim}/{self.name}: sweep {sw.constant!r} names metric {sw.metric!r}, "
+                                 f"which none of its checks decides")
         for t in self.tiers or ():
             get_tier(t)
 

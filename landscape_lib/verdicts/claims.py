@@ -13,18 +13,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..types import Check
-from .decide import MEAN95, RANGE, Statistic
+from ..types import PREMISE, Check, Scope
+from .decide import EXACT, MEAN95, RANGE, Statistic
 
 FJ = "Fort & Jastrzebski 2019, Large Scale Structure of Neural Network Loss Landscapes"
+STATIONARY_PREMISE = Check("window_descent_beyond_noise", "<=", 0, kind=PREMISE,
+                           why="premise: 'at the SGD solution' -- SGD has stopped descending: the training loss's drop "
+                               "over the averaging window is within two standard errors of zero")
 HHY = "He, Huang & Yuan 2019, Asymmetric Valleys: Beyond Sharp and Flat Local Minima"
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of a paper. ``statistic`` is the declared decision procedure over a case's samples
-    (a case may declare its own, e.g. a control with one sample); ``negative_control`` says, in words, what
-    the claim's negative controls measure (the cases with role ``control`` measure it)."""
+    """One claim of a paper. ``statistic`` is the declared decision procedure over a case's samples (a case may
+    declare its own); ``negative_control`` says, in words, what the claim's negative controls measure (the cases
+    with role ``control`` measure it). ``scope``: what the claim is about -- trained networks (its toy cases are
+    a replication, shown on their own) or the paper's toy model. ``combine``: how the primaries of several
+    configurations of the scope make one verdict ("all": the claim holds only where every configuration holds,
+    and a refutation on any one refutes it there; each configuration is shown), with ``combine_why``.
+    ``diagnostics``: the measured numbers a verdict rests on besides its checks (node losses, distances, counts);
+    the baselines band them too, so that a broken measurement shows even where the verdict does not move."""
 
     id: str
     slug: str
@@ -36,7 +44,11 @@ class Claim:
     checks: tuple[Check, ...]
     negative_control: str
     definitions: str = ""
-    statistic: Statistic = RANGE
+    statistic: Statistic = MEAN95
+    scope: Scope = Scope.NETWORKS
+    diagnostics: tuple[str, ...] = ()
+    combine: str = "all"
+    combine_why: str = "the claim is stated for networks in general: every configuration measured must show it"
 
     @property
     def rule(self) -> str:
@@ -56,8 +68,9 @@ def _claims() -> list[Claim]:
                    "to the nearest n-wedge in the toy model."),
             statement="The toy surrogate loss equals the L2 distance to the nearest axis-aligned n-wedge.",
             metric="max |loss - brute-force distance| and max |loss - ||P - nearest_point(P)|||, relative to ||P||",
-            checks=(Check("max_rel_err_brute", "<=", 1e-10, "an identity: float64 round-off only"),
-                    Check("max_rel_err_nearest", "<=", 1e-10, "an identity: float64 round-off only")),
+            checks=(Check("max_rel_err_brute", "<=", 1e-10, "an identity: float64 round-off only", floor=1e-15),
+                    Check("max_rel_err_nearest", "<=", 1e-10, "an identity: float64 round-off only", floor=1e-15)),
+            statistic=EXACT, scope=Scope.TOY,
             negative_control="one wedge only: the distance to a single fixed n-subspace is not the toy loss",
         ),
         Claim(
@@ -71,14 +84,17 @@ def _claims() -> list[Claim]:
                     "(solver=adam-squared, primary: Adam on the squared loss, success L^2 <= 1e-8 x start, d over "
                     "{D-n-5, D-n-3..D-n+3, D}; solver=exact: bisection, success <= 1e-6 x start); every d in "
                     "D-n +/- 3; spread of the reached loss over draws at D-n-5"),
-            checks=(Check("d_lim_minus_D_minus_n", "==", 0, "§3.3: d_lim = D - n exactly"),
-                    Check("window_mismatches", "==", 0, "sharp: every d in D-n+/-3 succeeds iff d >= D-n"),
+            checks=(Check("d_lim_minus_D_minus_n", "==", 0, "§3.3: d_lim = D - n exactly", floor=0.5),
+                    Check("window_mismatches", "==", 0, "sharp: every d in D-n+/-3 succeeds iff d >= D-n", floor=0.5),
                     Check("redraw_spread_below", "<=", 2.0,
                           "§3.3 'very little effect': max/min reached loss over draws at d = D-n-5 within 2x")),
             negative_control="the same measurement on a landscape without wedges (the distance to one point): d_lim = D",
             definitions=("solver=adam-squared (primary): Adam, 10^4 steps, lr 3e-2 cosine, on L^2; 3 draws per d "
                          "(claims/RULES.md T3); solver=exact: alternating least squares on the D-n active coordinates "
-                         "(converged); solver=adam: Adam on the non-smooth distance, 1 draw, success <= 1e-6 (old)"),
+                         "(converged); solver=adam: Adam on the non-smooth distance, 1 draw, success <= 1e-6"),
+            statistic=RANGE, scope=Scope.TOY,
+            combine_why="'whatever the draw': every seed must show it",
+            diagnostics=('d_lim',)
         ),
         Claim(
             id="C3", slug="intrinsic_dim_matches_short_dirs", paper=FJ, section="§4.2",
@@ -89,6 +105,7 @@ def _claims() -> list[Claim]:
             metric="ratio = max(d90, count) / min(d90, count)",
             checks=(Check("ratio", "<=", 2.0, "'very similar' (300 vs 300): within a factor of 2"),),
             negative_control="SoftmaxRegression (convex): its d90 and count are unrelated to any wedge structure",
+            diagnostics=('d90', 'count', 'top_eigenvalue')
         ),
         Claim(
             id="C4", slug="linear_path_wall", paper=FJ, section="§2, §3.1, Fig 1",
@@ -99,6 +116,7 @@ def _claims() -> list[Claim]:
             metric="wall_ratio = max loss on the straight line / mean loss of the two endpoints",
             checks=(Check("wall_ratio", ">=", 10.0, "'high loss wall': at least an order of magnitude above the ends"),),
             negative_control="a same-basin pair (an optimum and its re-descent after a small move): the line has no wall",
+            diagnostics=('endpoint_loss', 'line_max')
         ),
         Claim(
             id="C5", slug="tunnel_low_loss", paper=FJ, section="§4.2, §3.3",
@@ -115,6 +133,7 @@ def _claims() -> list[Claim]:
             definitions=("path=paper: the §4.2 algorithm (nodes optimized on normal hyperplanes, joined by straight "
                          "pieces; k = 10 on the toy); path=midpoint (toy primary): §3.3's single hyperplane at the "
                          "midpoint (k = 2); path=intersection (toy): A -> a point on both wedges -> B"),
+            diagnostics=('endpoint_loss', 'line_max', 'tunnel_max', 'drift')
         ),
         Claim(
             id="C6", slug="tunnel_two_halves", paper=FJ, section="Fig 3 middle, §3.1",
@@ -125,6 +144,7 @@ def _claims() -> list[Claim]:
             checks=(Check("within_min", ">=", 0.5, "'aligned within the group'"),
                     Check("across_abs", "<=", 0.2, "'essentially orthogonal mutually'")),
             negative_control="deviations of independent random vectors (no wedge structure)",
+            diagnostics=('endpoint_loss', 'deviation_radial_share')
         ),
         Claim(
             id="C7", slug="labels_switch_midpoint", paper=FJ, section="Fig 3 right; rebuttal R5 2)",
@@ -141,6 +161,7 @@ def _claims() -> list[Claim]:
             negative_control="a tunnel between two points of one run (same basin): on test inputs nothing to switch",
             definitions=("inputs=test: held-out digits where A and B disagree (fewer than 10: nothing to switch, "
                          "crossing_t_dev = 1/2); inputs=noised: test + N(0,1); inputs=gaussian: N(0,1) images"),
+            diagnostics=('disagreements', 'crossing_t')
         ),
         Claim(
             id="C8", slug="tunnel_short_dirs", paper=FJ, section="§3.1, Fig 4 left",
@@ -150,12 +171,14 @@ def _claims() -> list[Claim]:
             statement="The number of short (high-curvature) directions peaks in the middle of the tunnel.",
             metric=("mid_excess = count in the middle - mean count at the endpoints; mid_excess_over_noise = "
                     "mid_excess - the count's noise (Lanczos start vector, same-basin neighbour; 0 on the toy)"),
-            checks=(Check("mid_excess_over_noise", ">", 0, "'higher in the middle', by more than the count's noise"),),
+            checks=(Check("mid_excess_over_noise", ">", 0, "'higher in the middle', by more than the count's noise",
+                          floor=0.5),),
             negative_control=("a path within one basin (real and toy: a same-basin pair) and, on the toy, a smooth landscape "
                      "without wedges (sum of random cosines): no peak expected"),
             definitions=("count=hessian: Hessian eigenvalues (of the squared loss on the toy) above the declared "
                          "threshold; count=pinned (toy): coordinates pinned at zero, i.e. the codimension of the wedge "
                          "intersection that contains the point (the paper's 2s argument)"),
+            diagnostics=('mid_loss', 'endpoint_loss', 'count_noise', 'mid_count', 'endpoint_count')
         ),
         Claim(
             id="C9", slug="m_connectors_exist", paper=FJ, section="§4.3",
@@ -166,6 +189,7 @@ def _claims() -> list[Claim]:
             checks=(Check("connector_ratio", "<=", 5.0, "'low loss' as for tunnels (C5)"),
                     Check("centroid_fraction", "<=", 0.1, "far below the un-optimized centroid")),
             negative_control="the un-optimized centroid fails the same rule",
+            diagnostics=('endpoint_loss', 'middle_loss', 'centroid_loss')
         ),
         Claim(
             id="C10", slug="m_connector_short_dirs", paper=FJ, section="§4.3, Fig 4 middle; rebuttal R5 1)",
@@ -175,10 +199,11 @@ def _claims() -> list[Claim]:
             statement="The number of short directions in the middle of an m-connector grows with m.",
             metric="Spearman rank correlation between m and the count at the connector's middle; count(m_max) - count(1)",
             checks=(Check("spearman", ">=", 0.8, "'should scale with m': a monotone trend"),
-                    Check("growth_over_noise", ">", 0, "the count grows, by more than the count's noise")),
+                    Check("growth_over_noise", ">", 0, "the count grows, by more than the count's noise", floor=0.5)),
             negative_control=("toy: m-connectors of a same-basin tuple, and of minima of a smooth landscape without wedges: "
                      "the count need not grow"),
             definitions="as C8: count=hessian (paper's curvature) and count=pinned (toy)",
+            diagnostics=('count_noise', 'optima_loss')
         ),
         Claim(
             id="C11", slug="radial_tunnel_isotropic", paper=FJ, section="§3.3",
@@ -194,6 +219,7 @@ def _claims() -> list[Claim]:
                           "at least as isotropic as a smooth landscape of the same D without wedges "
                           "(QuadraticWell, same start recipe and probes); claims/RULES.md T11")),
             negative_control="D = 3, n = 2: in low dimension the well is far from isotropic",
+            diagnostics=('L0', 'mean_increase')
         ),
         Claim(
             id="C12", slug="radial_motion", paper=FJ, section="Fig 2; rebuttal R5",
@@ -206,6 +232,7 @@ def _claims() -> list[Claim]:
                     Check("radial_share_excess", ">", 0, "beyond the null: more radial than a random displacement "
                           "of the same length from the same init (which is radial by geometry alone)")),
             negative_control="SoftmaxRegression with strong weight decay (L2 0.1): the motion is not mostly radial",
+            diagnostics=('distance',)
         ),
         Claim(
             id="C13", slug="optima_orthogonal", paper=FJ, section="Fig 2",
@@ -216,6 +243,7 @@ def _claims() -> list[Claim]:
                     Check("displacement_max_abs_cos", "<=", 0.2, "beyond the null: independent inits are orthogonal "
                           "by chance in high D, so the displacements theta_T - theta_0 must be too")),
             negative_control="two points of one run (its optimum and a late checkpoint): cosine near 1",
+            diagnostics=('mean_cos',)
         ),
         Claim(
             id="C14", slug="tunnel_width_hyperparams", paper=FJ, section="§4.4, Fig 5",
@@ -236,17 +264,19 @@ def _claims() -> list[Claim]:
                          "training=loss-matched: each run stopped at train CE 0.05; width=angular (primary, the "
                          "paper's 'angular width'): distance / |theta| at which the train CE first exceeds ln(C)/2; "
                          "width=absolute: the distance itself"),
+            diagnostics=('censored_directions',)
         ),
         Claim(
             id="C15", slug="lr_short_dirs", paper=FJ, section="Fig 4 right",
             quote="the effect of learning rate on the number of short directions (Right panel)",
             statement="A higher learning rate gives fewer short directions at the optimum.",
             metric="count(low lr) - count(high lr)",
-            checks=(Check("count_drop_over_noise", ">", 0, "Fig 4 right: fewer short directions at higher lr, by "
+            checks=(Check("count_drop_over_noise", ">", 0, floor=0.5, why="Fig 4 right: fewer short directions at higher lr, by "
                           "more than the count's noise"),),
             negative_control="SoftmaxRegression (convex): the same measurement; if it also drops, the measurement does not discriminate",
             definitions=("threshold=shared: 0.1 x the mean top eigenvalue of both optima (one absolute threshold); "
                          "threshold=own: 0.1 x each optimum's own top eigenvalue; softmax-digits reported beside"),
+            diagnostics=('count_low_lr', 'count_high_lr', 'count_noise')
         ),
         Claim(
             id="C16", slug="swa_wedges", paper=FJ, section="§4.5, Fig 6; rebuttal R5 3)",
@@ -260,12 +290,13 @@ def _claims() -> list[Claim]:
                     "average; ensemble_advantage_gain = its value at high - at low"),
             checks=(Check("swa_ratio_high", ">", 1.0, "'The average configuration performs worse than a single "
                           "snapshots' (Fig 6 panel 1)"),
-                    Check("barrier_over_chance_high", ">=", 0.1, "'the configurations obtained do not lie on the same "
+                    Check("barrier_over_chance_high", ">=", 0.1, kind=PREMISE, why="premise: 'the configurations obtained do not lie on the same "
                           "wedge': a loss wall between snapshots of at least a tenth of the chance-level loss (as C4's "
                           "chance-level rule)"),
                     Check("swa_ratio_low", "<=", 1.0, "'For a low learning rate [...] their average performs well' "
                           "(Fig 6 panel 3): no worse than the snapshots"),
-                    Check("barrier_over_chance_low", "<", 0.1, "'the snapshots lie within the same wedge'"),
+                    Check("barrier_over_chance_low", "<", 0.1, "premise: 'the snapshots lie within the same wedge'",
+                          kind=PREMISE),
                     Check("ensemble_advantage_gain", ">", 0, "'The advantage predictions averaging has over weight "
                           "averaging' (Fig 6 panel 4) is larger at the high max-LR")),
             statistic=MEAN95,
@@ -273,6 +304,7 @@ def _claims() -> list[Claim]:
             definitions=("cyclic phase from a trained optimum: SGD momentum 0.9, batch 64, 5 cosine cycles of 100 "
                          "updates to lr 0; low / high max-LR = the smallest / the largest stable value of the scan "
                          "grid (0.01 ... 3) on optimum 11 (stable: every snapshot's train accuracy >= 0.95)"),
+            diagnostics=('lr_high', 'travel_high', 'travel_low', 'snapshot_loss_high')
         ),
         Claim(
             id="C17", slug="rotation_invariance", paper=FJ, section="§3.2; rebuttal",
@@ -281,8 +313,11 @@ def _claims() -> list[Claim]:
             statement="The toy model's verdicts depend on D and n, not on the wedges' alignment.",
             metric=("number of toy verdicts (C2 exact, C4, C5, C6, C11) that change between the axis-aligned "
                     "wedges and K random non-orthogonal n-subspaces (primary) or one global rotation (variant)"),
-            checks=(Check("verdict_changes", "==", 0, "'not dependent on this'"),),
+            checks=(Check("verdict_changes", "==", 0, "'not dependent on this'", floor=0.5),),
+            statistic=RANGE, scope=Scope.TOY,
+            combine_why="'our conclusions are not dependent on this': every frame must leave them unchanged",
             negative_control="the same comparison against n = 0 (the distance to one point): holds iff nothing changes",
+            diagnostics=('compared',)
         ),
         Claim(
             id="A1", slug="asymmetric_directions", paper=HHY, section="rebuttal 'Are AVs prevalent?'",
@@ -295,7 +330,7 @@ def _claims() -> list[Claim]:
                     "grid l in [r, p], with Delta = 0.1 x the chance-level loss, p = where the mean symmetric rise "
                     "over the directions reaches Delta, r = p/2, c = Delta/10 (claims/RULES.md A-R1); per seed, "
                     "with its Clopper-Pearson interval beside"),
-            checks=(Check("asym_fraction", ">=", 0.1, "'decent probability' (paper), 'we can always find asymmetric "
+            checks=(Check("asym_fraction", ">=", 0.1, floor=0.01, why="'decent probability' (paper), 'we can always find asymmetric "
                           "directions' (rebuttal): at least one random direction in ten, on average over seeds"),),
             negative_control=("SoftmaxRegression (convex) and the least-squares linear model (an exact quadratic) at their "
                      "SGD solutions, the same rule: they hold if their random directions are as often asymmetric"),
@@ -303,6 +338,7 @@ def _claims() -> list[Claim]:
                          "authors' code) | frozen (the probed point's statistics) | interpolated (linear between the "
                          "point's and each half-line end's) | batch (the evaluated batch's own); no BN: all coincide"),
             statistic=MEAN95,
+            diagnostics=('p', 'center_loss', 'first_order_mean_abs')
         ),
         Claim(
             id="A2", slug="swa_train_higher_test_lower", paper=HHY, section="rebuttal, General Response (1)",
@@ -313,13 +349,15 @@ def _claims() -> list[Claim]:
             metric=("train_gap = L_train(SWA) - L_train(SGD), test_gap = L_test(SGD) - L_test(SWA) (cross-entropy); "
                     "SGD = the final iterate of constant-lr minibatch SGD, SWA = the average of its last 1,000 "
                     "iterates; mean over 5 seeds"),
-            checks=(Check("train_gap", ">", 0, "'HIGHER TRAINING LOSS'"),
+            checks=(STATIONARY_PREMISE,
+                    Check("train_gap", ">", 0, "'HIGHER TRAINING LOSS'"),
                     Check("test_gap", ">", 0, "'but lower test error' (the test cross-entropy)")),
             negative_control=("the least-squares linear model (an exact quadratic, a symmetric valley) under the same SGD: "
                      "'by simple concentration arguments, SWA should lead to LOWER TRAINING LOSS'; it holds if not"),
             definitions=("bn=recomputed (primary) | frozen (the SGD solution's statistics for both points) | "
                          "interpolated (line SGD -> SWA: at its ends = recomputed) | batch (train / test batch's own)"),
             statistic=MEAN95,
+            diagnostics=('distance', 'window_descent', 'pretrain')
         ),
         Claim(
             id="A3", slug="swa_flat_side", paper=HHY, section="abstract; Theorem 2; rebuttal, To Reviewer #3",
@@ -332,7 +370,8 @@ def _claims() -> list[Claim]:
                     "the SWA point's side of the valley bottom minus the rise on the other side, over the mean rise "
                     "(cubic spline, distances up to |SWA - SGD|); resgd_train_drop = L_train(SWA) - L_train(re-SGD), "
                     "resgd_test_rise = L_test(re-SGD) - L_test(SWA), re-SGD = SGD from SWA at lr 0.01 for 500 updates"),
-            checks=(Check("flat_side_contrast", "<=", -0.1, "'biased toward the flat side': SWA's side rises more "
+            checks=(STATIONARY_PREMISE,
+                    Check("flat_side_contrast", "<=", -0.1, "'biased toward the flat side': SWA's side rises more "
                           "slowly, by at least a tenth of the mean rise (the AV rule's c = Delta/10; a parabola: 0)"),
                     Check("resgd_train_drop", ">", 0, "'a solution that clearly has lower training loss than SWA'"),
                     Check("resgd_test_rise", ">", 0, "'but has a higher test loss'")),
@@ -341,6 +380,7 @@ def _claims() -> list[Claim]:
             definitions=("bn=recomputed (primary) | frozen (the SGD solution's statistics) | interpolated (linear "
                          "between the statistics of the line's ends, extrapolated beyond) | batch"),
             statistic=MEAN95,
+            diagnostics=('bottom_t', 'window_descent', 'pretrain')
         ),
         Claim(
             id="A4", slug="one_neuron_av", paper=HHY, section="rebuttal Figure 1",
@@ -356,6 +396,8 @@ def _claims() -> list[Claim]:
             negative_control=("the neuron's second-order surrogate L(theta*) + 1/2 (theta - theta*)^T H (theta - theta*), "
                      "symmetric about the minimum theta*, measured at the same SGD solution (off theta*: could hold)"),
             definitions="point=sgd (primary: the SGD solution) | minimum (the exact minimum, Newton)",
+            scope=Scope.TOY, combine_why="one model (the rebuttal's one-neuron experiment)",
+            diagnostics=('distance_to_minimum', 'p')
         ),
         Claim(
             id="A5", slug="l2_keeps_av", paper=HHY, section="rebuttal, To Reviewer #1",
@@ -373,6 +415,7 @@ def _claims() -> list[Claim]:
                      "(then the band cannot tell an effect from none)"),
             definitions="bn=recomputed (primary; A5 is measured under the primary definition only)",
             statistic=MEAN95,
+            diagnostics=('base_fraction', 'l2_fraction')
         ),
         Claim(
             id="A6", slug="batchnorm_causes_av", paper=HHY, section="rebuttal, To Reviewer #1; Appendix H",
@@ -381,12 +424,13 @@ def _claims() -> list[Claim]:
             statement="Batch norm is a major cause of asymmetric valleys.",
             metric=("bn_excess = A1's asymmetric fraction of the MLP with BatchNorm1d (under the case's BN definition) "
                     "minus that of the same MLP without, same seed and SGD; mean over 5 seeds"),
-            checks=(Check("bn_excess", ">", 0, "networks with BN show more asymmetry, beyond the seed spread (the "
+            checks=(Check("bn_excess", ">", 0, floor=0.01, why="networks with BN show more asymmetry, beyond the seed spread (the "
                           "bootstrap interval of the mean over seeds)"),),
             negative_control=("the MLP without BN at seeds 5-9 in place of the BN network: it holds if a network shows 'more "
                      "asymmetry' than its own twin (then the interval understates the seed spread)"),
             definitions="bn=recomputed (primary) | frozen | interpolated | batch, as A1",
             statistic=MEAN95,
+            diagnostics=('base_fraction', 'bn_fraction')
         ),
     ]
 

@@ -1,20 +1,35 @@
 """decide: a pure function from measured samples to a case's verdict.
 
-A claim's rule is a list of checks ``statistic(metric over samples) <op> threshold`` (``types.Check``). With one sample
-(or the ``point`` statistic) the value is compared directly. With several independent samples the
-statistic gets an interval at a declared level, and the verdict of each check is three-valued:
+A claim's rule is a list of checks ``statistic(metric over samples) <op> threshold`` (``types.Check``). Each
+check's statistic gets an interval at a declared level (95%), never narrower than the check's noise floor, and
+the verdict of each check is three-valued (``types.compare``):
 
     interval entirely on the claimed side of the threshold  -> holds
     interval entirely on the other side                      -> refuted
     interval straddling the threshold                        -> inconclusive
 
-A case holds when every check holds, is refuted when any check is refuted, and is inconclusive
-otherwise (``types.compare``, ``types.combine``). A NaN or inf in a decided value, or a missing metric, is an
-*error*, never a verdict.
+Statistics (``Statistic``):
 
-Intervals come from libraries, not hand-written resamplers: ``scipy.stats.bootstrap`` (percentile
-method, fixed seed, 9,999 resamples) for a mean or median, and the exact Clopper-Pearson interval
-(``stats.clopper_pearson``) for a proportion of successes.
+* ``mean``: Student's t interval of the mean, m +/- max(t_{(1+level)/2, n-1} s / sqrt(n), floor), s the sample
+  standard deviation; its coverage is nominal for normal data at any n >= 2 (tests/test_intervals.py);
+* ``range``: "every sample": [min, max] over the n samples, widened by the floor; as an interval of the median
+  it covers with probability 1 - 2^(1-n) whatever the distribution, so it decides only from
+  n = ``range_min_samples(level)`` (6 at 95%);
+* ``proportion``: the fraction of samples whose metric is true, exact (Clopper-Pearson) interval;
+* ``given``: one sample that carries its own interval (``Sample.intervals``), e.g. a Spearman correlation over
+  runs with its bootstrap interval;
+* ``exact``: exact measurements (a deterministic identity checked on fixed inputs, no sampling noise): [min, max]
+  over them widened by the floor, at any n (one is enough).
+
+Fewer usable samples than the statistic needs decide nothing (*inconclusive*, "too few samples"); a sample that
+is not measurable is left out with its reason. A NaN or inf in a decided value, or a missing metric, is an
+*error*, never a verdict. Premise checks (``Check.kind == "premise"``) are decided first: a premise that is
+refuted makes the case *not applicable* (inconclusive, "premise not met", with the premise's value), one that is
+uncertain makes it inconclusive; the claim checks decide only when every premise holds.
+
+Each claim check also gets ``p_refute``: the one-sided p-value of "the claimed side is true" (t-test for a mean,
+the sign test 0.5^n for "every sample fails", the protocol's own for ``given``, 0 for an exact point that fails),
+which ``verdicts.headline`` corrects by Holm over all of a claim's primary checks.
 """
 
 from __future__ import annotations
@@ -23,28 +38,20 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..stats import BOOTSTRAP_RESAMPLES, clopper_pearson
-from ..types import CASE_VERDICTS, Check, Sample, Verdict, combine, compare
+from ..stats import clopper_pearson
+from ..types import CASE_VERDICTS, DEFAULT_FLOOR, PREMISE, Check, Sample, Verdict, combine, compare
 
 VERDICTS = tuple(str(v) for v in CASE_VERDICTS)
-STATISTICS = ("point", "range", "mean", "median", "proportion", "given")
-BOOTSTRAP_SEED = 0
+STATISTICS = ("exact", "range", "mean", "proportion", "given")
+TOO_FEW = "too few samples"
+PREMISE_NOT_MET = "premise not met"
 
 
 @dataclass(frozen=True)
 class Statistic:
-    """How samples become one value with an interval.
+    """How samples become one value with an interval (see the module docstring)."""
 
-    ``point``: one sample, compared as is (an exact or deterministic measurement);
-    ``mean`` / ``median``: bootstrap interval at ``level`` over the samples;
-    ``range``: every sample decides; the interval is [min, max] over samples, so the case holds when every
-    sample passes, is refuted when every sample fails, and is inconclusive when the samples split;
-    ``proportion``: the fraction of samples whose metric is true (1) with the exact binomial interval;
-    ``given``: one sample that carries its own interval in ``Sample.intervals[metric]`` (a statistic over
-    runs computed by the protocol, e.g. a Spearman correlation with its bootstrap interval).
-    """
-
-    name: str = "point"
+    name: str = "exact"
     level: float = 0.95
 
     def __post_init__(self) -> None:
@@ -53,19 +60,33 @@ class Statistic:
         if not 0.5 <= self.level < 1:
             raise ValueError(f"Statistic.level must be in [0.5, 1), got {self.level!r}")
 
+    @property
+    def min_samples(self) -> int:
+        """The fewest usable samples this statistic decides on."""
+        return {"mean": 2, "range": range_min_samples(self.level)}.get(self.name, 1)
+
     def describe(self) -> str:
         if self.name == "given":
             return f"statistic and {self.level:.0%} interval computed by the protocol"
-        if self.name in ("mean", "median"):
-            return f"{self.name} over samples, bootstrap {self.level:.0%} interval"
+        if self.name == "mean":
+            return f"mean over samples, Student-t {self.level:.0%} interval"
         if self.name == "proportion":
             return f"proportion over samples, exact (Clopper-Pearson) {self.level:.0%} interval"
         if self.name == "range":
-            return "every sample ([min, max] over samples)"
-        return "point value"
+            return (f"every sample ([min, max] over samples: the median's {self.level:.0%} interval from "
+                    f"{self.min_samples} samples)")
+        return "exact values ([min, max] over them)"
 
 
-POINT = Statistic("point")
+def range_min_samples(level: float) -> int:
+    """The fewest samples whose [min, max] covers the median with probability >= level: 1 - 2^(1-n) >= level."""
+    n = 2
+    while 1 - 2.0 ** (1 - n) < level:
+        n += 1
+    return n
+
+
+EXACT = Statistic("exact")
 RANGE = Statistic("range")
 MEAN95 = Statistic("mean", 0.95)
 
@@ -79,19 +100,22 @@ class CheckResult:
     status: Verdict
     values: tuple[float, ...] = ()
     error: str = ""
+    p_refute: float | None = None
+    note: str = ""
 
     def as_dict(self) -> dict:
         c = self.check
-        return {"metric": c.metric, "op": c.op, "threshold": c.threshold, "why": c.why, "value": self.value,
-                "ci": list(self.ci) if self.ci else None, "n": self.n, "status": self.status,
-                "values": list(self.values), **({"error": self.error} if self.error else {})}
+        return {"metric": c.metric, "op": c.op, "threshold": c.threshold, "why": c.why, "kind": c.kind,
+                "floor": c.noise_floor, "value": self.value, "ci": list(self.ci) if self.ci else None, "n": self.n,
+                "status": self.status, "values": list(self.values), "p_refute": self.p_refute,
+                **({"error": self.error} if self.error else {}), **({"note": self.note} if self.note else {})}
 
 
 @dataclass(frozen=True)
 class Decision:
     verdict: Verdict
     checks: tuple[CheckResult, ...]
-    statistic: Statistic = POINT
+    statistic: Statistic = EXACT
     reason: str = ""
 
     @property
@@ -100,7 +124,11 @@ class Decision:
 
     @property
     def ci(self) -> tuple[float, float] | None:
-        return next((c.ci for c in self.checks if c.ci is not None), None)
+        return next((c.ci for c in self.checks if c.ci is not None and c.check.kind != PREMISE), None)
+
+    @property
+    def premise_unmet(self) -> bool:
+        return self.reason.startswith(PREMISE_NOT_MET)
 
 
 def _finite(x) -> bool:
@@ -110,39 +138,94 @@ def _finite(x) -> bool:
         return False
 
 
-def interval(values: Sequence[float], statistic: Statistic) -> tuple[float, tuple[float, float] | None]:
-    """The statistic of ``values`` and its interval (None where the statistic has none)."""
+def _t(level: float, df: int) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + level / 2, df))
+
+
+def interval(values: Sequence[float], statistic: Statistic, floor: float | None = None
+             ) -> tuple[float, tuple[float, float] | None]:
+    """The statistic of ``values`` and its interval (None for a point), never narrower than ``floor``
+    (default ``types.DEFAULT_FLOOR``) on either side."""
     import numpy as np
 
+    f = DEFAULT_FLOOR if floor is None else float(floor)
     v = np.asarray(values, dtype=float)
     name = statistic.name
-    if name == "point":
-        if len(v) != 1:
-            raise ValueError(f"the point statistic takes one sample, got {len(v)}")
-        return float(v[0]), None
-    if name == "range":
-        return float(np.median(v)), (float(v.min()), float(v.max()))
+    if name in ("range", "exact"):
+        return float(np.median(v)), (float(v.min()) - f, float(v.max()) + f)
     if name == "proportion":
         k = int(np.sum(v != 0))
         return k / len(v), clopper_pearson(k, len(v), statistic.level)
-    fn = np.mean if name == "mean" else np.median
-    value = float(fn(v))
-    if len(v) < 2 or np.all(v == v[0]):
-        return value, (value, value) if len(v) >= 2 else None
-    from scipy.stats import bootstrap
-
-    res = bootstrap((v,), fn, confidence_level=statistic.level, n_resamples=BOOTSTRAP_RESAMPLES,
-                    method="percentile", random_state=BOOTSTRAP_SEED, vectorized=True, axis=-1)
-    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return value, (min(lo, value), max(hi, value))
+    if name == "mean":
+        if len(v) < 2:
+            raise ValueError(f"the mean's interval needs at least 2 samples, got {len(v)}")
+        m = float(v.mean())
+        half = max(_t(statistic.level, len(v) - 1) * float(v.std(ddof=1)) / math.sqrt(len(v)), f)
+        return m, (m - half, m + half)
+    raise ValueError(f"interval: statistic {name!r} carries its own interval")
 
 
-def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statistic = POINT) -> Decision:
+def p_refute(check: Check, value: float, ci, values, statistic: Statistic, given_p=None) -> float | None:
+    """The one-sided p-value of "the claimed side is true" for a claim check (small: evidence of refutation)."""
+    op, thr = check.op, check.threshold
+    name = statistic.name
+    if name == "given":
+        return given_p
+    if name == "mean":
+        from scipy.stats import t
+
+        n = len(values)
+        tc = _t(statistic.level, n - 1)
+        se = (ci[1] - ci[0]) / 2 / tc
+        z = (value - thr) / se
+        if op == "==":
+            return float(2 * t.sf(abs(z), n - 1))
+        return float(t.cdf(z, n - 1) if op in (">", ">=") else t.sf(z, n - 1))
+    if name == "range":
+        lo, hi = ci
+        fails = hi < thr if op in (">", ">=") else lo > thr if op in ("<", "<=") else not (lo <= thr <= hi)
+        return 0.5 ** len(values) if fails else 1.0
+    if name == "exact":
+        return 0.0 if compare(op, ci[0], ci[1], thr, check.noise_floor) == Verdict.REFUTED else 1.0
+    return None
+
+
+def _decide_check(c: Check, samples: Sequence[Sample], stat: Statistic) -> CheckResult:
+    raw = [s.value(c.metric) for s in samples]
+    if any(x is None for x in raw):
+        return CheckResult(c, math.nan, None, len(raw), Verdict.ERROR, (),
+                           f"metric {c.metric!r} missing from {sum(x is None for x in raw)} sample(s)")
+    if not all(_finite(x) for x in raw):
+        bad = [x for x in raw if not _finite(x)]
+        return CheckResult(c, math.nan, None, len(raw), Verdict.ERROR, tuple(map(_float, raw)),
+                           f"metric {c.metric!r} is not finite: {bad[:3]}")
+    vals = tuple(float(x) for x in raw)
+    if len(vals) < stat.min_samples:
+        return CheckResult(c, vals[0] if len(vals) == 1 else math.nan, None, len(vals), Verdict.INCONCLUSIVE, vals,
+                           note=f"{TOO_FEW}: {'one usable sample' if len(vals) == 1 else f'{len(vals)} usable samples'}"
+                                f", the {stat.name} needs {stat.min_samples}")
+    given_p = None
+    if stat.name == "given":
+        given = samples[0].intervals.get(c.metric) if len(samples) == 1 else None
+        if not given or len(given) != 2 or not all(_finite(x) for x in given):
+            return CheckResult(c, vals[0], None, len(vals), Verdict.ERROR, vals,
+                               f"statistic 'given' needs one sample with a finite interval of {c.metric}")
+        value, ci = vals[0], (float(given[0]), float(given[1]))
+        given_p = samples[0].pvalues.get(c.metric)
+    else:
+        value, ci = interval(vals, stat, c.noise_floor)
+    status = compare(c.op, ci[0], ci[1], c.threshold, c.noise_floor)
+    p = p_refute(c, value, ci, vals, stat, given_p) if c.kind != PREMISE else None
+    return CheckResult(c, value, ci, len(vals), status, vals, p_refute=p)
+
+
+def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statistic = EXACT) -> Decision:
     """The verdict of ``checks`` on ``samples`` (one ``types.Sample`` per independent sample).
 
-    Pure: no I/O, no randomness beyond the fixed bootstrap seed. ``statistic`` applies to every check.
-    A sample that is not measurable (with its reason, e.g. "only 7 inputs disagree: nothing to switch") is
-    left out; when no sample is left the case is *inconclusive* with that reason, never refuted.
+    Pure: no I/O, no randomness. ``statistic`` applies to every check. Premises first; then the claim checks
+    (module docstring).
     """
     if not samples:
         return Decision(Verdict.ERROR, (), statistic, "no samples were measured")
@@ -150,41 +233,29 @@ def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statis
     samples = [s for s in samples if not s.not_measurable]
     if not samples:
         return Decision(Verdict.INCONCLUSIVE, (), statistic, "not measurable: " + "; ".join(map(str, skipped[:3])))
-    results = []
-    for c in checks:
-        raw = [s.value(c.metric) for s in samples]
-        if any(x is None for x in raw):
-            results.append(CheckResult(c, math.nan, None, len(raw), Verdict.ERROR, (),
-                                       f"metric {c.metric!r} missing from {sum(x is None for x in raw)} sample(s)"))
-            continue
-        if not all(_finite(x) for x in raw):
-            bad = [x for x in raw if not _finite(x)]
-            results.append(CheckResult(c, math.nan, None, len(raw), Verdict.ERROR, tuple(map(_float, raw)),
-                                       f"metric {c.metric!r} is not finite: {bad[:3]}"))
-            continue
-        vals = tuple(float(x) for x in raw)
-        stat = RANGE if statistic.name == "point" and len(vals) > 1 else statistic
-        if stat.name == "given":
-            given = samples[0].intervals.get(c.metric) if len(samples) == 1 else None
-            if not given or len(given) != 2 or not all(_finite(x) for x in given):
-                results.append(CheckResult(c, vals[0], None, len(vals), Verdict.ERROR, vals,
-                                           f"statistic 'given' needs one sample with a finite interval of {c.metric}"))
-                continue
-            value, ci = vals[0], (float(given[0]), float(given[1]))
-        else:
-            value, ci = interval(vals, stat)
-        lo, hi = ci if ci is not None else (value, value)
-        results.append(CheckResult(c, value, ci, len(vals), compare(c.op, lo, hi, c.threshold), vals))
-    verdict = combine(r.status for r in results)
-    if verdict == Verdict.ERROR:
-        reason = "; ".join(r.error for r in results if r.error)
-    elif verdict == Verdict.REFUTED:
-        reason = "refuted: " + ", ".join(r.check.describe() for r in results if r.status == Verdict.REFUTED)
-    elif verdict == Verdict.INCONCLUSIVE:
-        reason = "interval straddles: " + ", ".join(r.check.describe() for r in results
-                                                   if r.status == Verdict.INCONCLUSIVE)
+    results = [_decide_check(c, samples, statistic) for c in checks]
+    premises = [r for r in results if r.check.kind == PREMISE]
+    claims = [r for r in results if r.check.kind != PREMISE]
+    if any(r.status == Verdict.ERROR for r in results):
+        verdict, reason = Verdict.ERROR, "; ".join(r.error for r in results if r.error)
+    elif any(r.status == Verdict.REFUTED for r in premises):
+        verdict = Verdict.INCONCLUSIVE
+        reason = f"{PREMISE_NOT_MET}: " + ", ".join(f"{r.check.describe()} is false ({r.check.metric} = "
+                                                     f"{r.value:.3g})" for r in premises if r.status == Verdict.REFUTED)
+    elif any(r.status == Verdict.INCONCLUSIVE for r in premises):
+        verdict = Verdict.INCONCLUSIVE
+        reason = "premise uncertain: " + ", ".join(r.note or f"interval straddles {r.check.describe()}"
+                                                   for r in premises if r.status == Verdict.INCONCLUSIVE)
     else:
-        reason = ""
+        verdict = combine(r.status for r in claims)
+        if verdict == Verdict.REFUTED:
+            reason = "refuted: " + ", ".join(r.check.describe() for r in claims if r.status == Verdict.REFUTED)
+        elif verdict == Verdict.INCONCLUSIVE:
+            notes = [r.note for r in claims if r.status == Verdict.INCONCLUSIVE and r.note]
+            reason = notes[0] if notes else "interval straddles: " + ", ".join(
+                r.check.describe() for r in claims if r.status == Verdict.INCONCLUSIVE)
+        else:
+            reason = ""
     if skipped:
         reason = (reason + "; " if reason else "") + f"{len(skipped)} sample(s) not measurable: {skipped[0]}"
     return Decision(verdict, tuple(results), statistic, reason)
@@ -197,6 +268,6 @@ def _float(x) -> float:
         return math.nan
 
 
-def error(reason: str, statistic: Statistic = POINT) -> Decision:
+def error(reason: str, statistic: Statistic = EXACT) -> Decision:
     """The decision of a case whose measurement raised or did not reach its target."""
     return Decision(Verdict.ERROR, (), statistic, reason)

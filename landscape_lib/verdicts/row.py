@@ -29,6 +29,9 @@ class Row:
     sample_ids: list = field(default_factory=list)
     holds_if: str = ""
     protocol: str = ""
+    controls: list = field(default_factory=list)  # the matched negative controls' case names (a primary's)
+    sensitivity: list = field(default_factory=list)  # run.sensitivity: the verdict across each declared sweep
+    note: str = ""
     expected: str = ""
     baseline: str = ""
     regression: list = field(default_factory=list)

@@ -15,8 +15,9 @@ one-neuron model (A4) is synthetic and runs as ``toy``.
 from __future__ import annotations
 
 from ...protocols import asymmetry as av
-from ...types import Check, Role
-from ..case import Case
+from ...types import PREMISE, Check, Role
+from ..case import Case, Sweep
+from ..claims import CLAIMS
 from ..decide import MEAN95, RANGE
 
 NET, LINEAR, TOY = "mlp-digits", "softmax-digits", "toy"
@@ -27,6 +28,14 @@ PRIMARY_BN = {"bn": "recomputed"}
 VARIANTS = ("frozen", "interpolated", "batch")
 NO_BN = "no batch norm: the four BN definitions coincide"
 PRIMARY, CONTROL = Role.PRIMARY, Role.CONTROL
+RULE_SWEEPS = (
+    Sweep("Delta (x the chance-level loss)", (0.1, 0.2, 0.3), "the paper fixes no wall height: a tenth to three "
+          "tenths of the way to chance, where random directions' profiles are still well inside their valley",
+          param="wall_fraction"),
+    Sweep("window [r, p]: r = p / 10^(steps/10)", (2, 3, 5), "the paper fixes no window: r from p/1.6 (narrow) to "
+          "p/3.2 (wide) around the declared p/2", param="r_steps"),
+)
+STATIONARY = {"stationary": True}  # A2 / A3: SGD trained until its loss is stationary over the averaging window
 
 
 def _net(claim, name, protocol, params, definition=PRIMARY_BN, **kw) -> Case:
@@ -38,8 +47,12 @@ def _declare() -> list[Case]:
     cs: list[Case] = []
     add = cs.append
     # A1 -------------------------------------------------------------------------------------------
-    add(_net("A1", "mlp", av.av_prevalence, {"model": "mlp"}, role=PRIMARY, statistic=MEAN95, note=NO_BN))
-    add(_net("A1", "mlp-bn-recomputed", av.av_prevalence, {"model": "mlp-bn"}, role=PRIMARY, statistic=MEAN95))
+    a1 = dict(role=PRIMARY, statistic=MEAN95, controls=("control-softmax", "control-quadratic"), sweeps=RULE_SWEEPS)
+    add(_net("A1", "mlp", av.av_prevalence, {"model": "mlp"}, note=NO_BN, **a1))
+    add(_net("A1", "mlp-bn-recomputed", av.av_prevalence, {"model": "mlp-bn"}, **a1))
+    for model in ("mlp", "mlp-bn"):
+        add(_net("A1", f"{model}-first-order-kept", av.av_prevalence, {"model": model, "first_order": "kept"},
+                 statistic=MEAN95, note="the rule on the raw profiles, the first-order term l (g.u) left in"))
     for d in VARIANTS:
         add(_net("A1", f"mlp-bn-{d}", av.av_prevalence, {"model": "mlp-bn"}, {"bn": d}, statistic=MEAN95))
     every = (Check("asym_count", ">=", 1, "'we can always find asymmetric directions at every local minimum that "
@@ -53,45 +66,49 @@ def _declare() -> list[Case]:
                  statistic=MEAN95, holds_if=f"at the SGD solution of {what} at least a tenth of the random "
                                             f"directions were asymmetric by the same rule"))
     # A2 -------------------------------------------------------------------------------------------
-    add(_net("A2", "mlp", av.av_swa_gaps, {"model": "mlp"}, role=PRIMARY, statistic=MEAN95, note=NO_BN))
-    add(_net("A2", "mlp-bn-recomputed", av.av_swa_gaps, {"model": "mlp-bn"}, role=PRIMARY, statistic=MEAN95))
+    a2 = dict(role=PRIMARY, statistic=MEAN95, controls=("control-quadratic",))
+    add(_net("A2", "mlp", av.av_swa_gaps, {"model": "mlp", **STATIONARY}, note=NO_BN, **a2))
+    add(_net("A2", "mlp-bn-recomputed", av.av_swa_gaps, {"model": "mlp-bn", **STATIONARY}, **a2))
     for d in VARIANTS:
-        add(_net("A2", f"mlp-bn-{d}", av.av_swa_gaps, {"model": "mlp-bn"}, {"bn": d}, statistic=MEAN95,
+        add(_net("A2", f"mlp-bn-{d}", av.av_swa_gaps, {"model": "mlp-bn", **STATIONARY}, {"bn": d}, statistic=MEAN95,
                  note="interpolated: at the ends of the line SGD -> SWA = recomputed, by construction"
                       if d == "interpolated" else ""))
-    add(_net("A2", "control-quadratic", av.av_swa_gaps, {"model": "quadratic"}, on=LINEAR, role=CONTROL,
+    add(_net("A2", "control-quadratic", av.av_swa_gaps, {"model": "quadratic", **STATIONARY}, on=LINEAR, role=CONTROL,
              statistic=MEAN95, holds_if=("on an exact quadratic (a symmetric valley) the average of the SGD iterates "
                                          "had a higher training and a lower test loss than the final iterate")))
     # A3 -------------------------------------------------------------------------------------------
-    add(_net("A3", "mlp", av.av_flat_side, {"model": "mlp"}, role=PRIMARY, statistic=MEAN95, note=NO_BN))
-    add(_net("A3", "mlp-bn-recomputed", av.av_flat_side, {"model": "mlp-bn"}, role=PRIMARY, statistic=MEAN95))
+    for model, name in (("mlp", "mlp"), ("mlp-bn", "mlp-bn-recomputed")):
+        add(_net("A3", name, av.av_flat_side, {"model": model, **STATIONARY}, role=PRIMARY, statistic=MEAN95,
+                 controls=(f"control-random-line-{model}",), note=NO_BN if model == "mlp" else ""))
     for d in VARIANTS:
-        add(_net("A3", f"mlp-bn-{d}", av.av_flat_side, {"model": "mlp-bn"}, {"bn": d}, statistic=MEAN95))
-    flat = (Check("flat_side_contrast", "<=", -0.1, "as the claim: the point's side rises more slowly by at least a "
-                  "tenth of the mean rise"),)
+        add(_net("A3", f"mlp-bn-{d}", av.av_flat_side, {"model": "mlp-bn", **STATIONARY}, {"bn": d}, statistic=MEAN95))
+    premise = next(c for c in CLAIMS["A3"].checks if c.kind == PREMISE)
+    flat = (premise, Check("flat_side_contrast", "<=", -0.1, "as the claim: the point's side rises more slowly by at "
+                           "least a tenth of the mean rise"),)
     for model in ("mlp", "mlp-bn"):
-        add(_net("A3", f"control-random-line-{model}", av.av_flat_side, {"model": model, "line": "random"},
+        add(_net("A3", f"control-random-line-{model}", av.av_flat_side, {"model": model, "line": "random", **STATIONARY},
                  role=CONTROL, statistic=MEAN95, checks=flat,
                  holds_if=("the SWA point sat on the flat side of a random line through it (from SWA - |SWA - SGD| v) "
                            "as well: the SGD -> SWA direction would not be special")))
     # A4 -------------------------------------------------------------------------------------------
     add(Case("A4", "sgd-solution", av.av_neuron, on=TOY, definition={"point": "sgd"}, samples=DATA_DRAWS,
-             role=PRIMARY, statistic=RANGE, note="samples: data draws of gaussians (data_seed)"))
-    add(Case("A4", "exact-minimum", av.av_neuron, on=TOY, definition={"point": "minimum"}, samples=DATA_DRAWS,
-             statistic=RANGE))
+             role=PRIMARY, note="samples: data draws of gaussians (data_seed)",
+             controls=("control-quadratic-surrogate",), sweeps=RULE_SWEEPS))
+    add(Case("A4", "exact-minimum", av.av_neuron, on=TOY, definition={"point": "minimum"}, samples=DATA_DRAWS))
     add(Case("A4", "control-quadratic-surrogate", av.av_neuron, on=TOY, params={"surface": "quadratic-surrogate"},
-             definition={"point": "sgd"}, samples=DATA_DRAWS, role=CONTROL, statistic=RANGE,
+             definition={"point": "sgd"}, samples=DATA_DRAWS, role=CONTROL,
              holds_if=("the neuron's symmetric second-order surrogate at its minimum, probed at the SGD solution, had "
                        "a direction with margin >= c (possible: the SGD solution is off the minimum)")))
     # A5 -------------------------------------------------------------------------------------------
-    add(_net("A5", "mlp", av.av_l2, {"model": "mlp", "l2": av.L2}, role=PRIMARY, statistic=MEAN95, note=NO_BN))
-    add(_net("A5", "mlp-bn-recomputed", av.av_l2, {"model": "mlp-bn", "l2": av.L2}, role=PRIMARY, statistic=MEAN95))
+    a5 = dict(role=PRIMARY, statistic=MEAN95, controls=("control-strong-l2",))
+    add(_net("A5", "mlp", av.av_l2, {"model": "mlp", "l2": av.L2}, note=NO_BN, **a5))
+    add(_net("A5", "mlp-bn-recomputed", av.av_l2, {"model": "mlp-bn", "l2": av.L2}, **a5))
     add(_net("A5", "control-strong-l2", av.av_l2, {"model": "mlp", "l2": av.L2_STRONG}, role=CONTROL,
              statistic=MEAN95,
              holds_if=("an L2 penalty 100x stronger (5e-2) also kept the fraction within a factor 1.5 (the band would "
                        "not tell an effect of L2 from none)")))
     # A6 -------------------------------------------------------------------------------------------
-    add(_net("A6", "recomputed", av.av_batchnorm, {}, role=PRIMARY, statistic=MEAN95))
+    add(_net("A6", "recomputed", av.av_batchnorm, {}, role=PRIMARY, statistic=MEAN95, controls=("control-twin",)))
     for d in VARIANTS:
         add(_net("A6", d, av.av_batchnorm, {}, {"bn": d}, statistic=MEAN95))
     add(_net("A6", "control-twin", av.av_batchnorm, {"twin": True}, role=CONTROL, statistic=MEAN95,

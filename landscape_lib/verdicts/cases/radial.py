@@ -18,7 +18,7 @@ def _declare() -> list[Case]:
     # C12 ------------------------------------------------------------------------------------------
     add(Case("C12", "norm-change-first10", rd.net_radial_motion, on="net",
              definition={"definition": "norm-change", "fraction": 0.1}, samples=SEEDS6, role=PRIMARY,
-             statistic=MEAN95))
+             statistic=MEAN95, controls=("control-softmax",)))
     add(Case("C12", "cos-to-w-first10", rd.net_radial_motion, on="net",
              definition={"definition": "cos-to-w", "fraction": 0.1}, samples=SEEDS6, statistic=MEAN95))
     add(Case("C12", "norm-change-end", rd.net_radial_motion, on="net",
@@ -28,7 +28,8 @@ def _declare() -> list[Case]:
              statistic=MEAN95,
              holds_if="the convex model's early displacement were more radial than a random one of equal length"))
     # C13 ------------------------------------------------------------------------------------------
-    add(Case("C13", "optima", rd.net_optima_cosines, on="net", samples=GROUPS4, role=PRIMARY))
+    add(Case("C13", "optima", rd.net_optima_cosines, on="net", samples=GROUPS4, role=PRIMARY,
+             controls=("control-same-basin", "control-softmax")))
     add(Case("C13", "control-same-basin", rd.net_one_run_cosine, on="net", samples=(0, 2, 4), role=CONTROL,
              holds_if="an optimum and its re-descended neighbour were near-orthogonal"))
     add(Case("C13", "control-softmax", rd.net_optima_cosines, on="softmax-digits", samples=GROUPS4, role=CONTROL,

@@ -3,7 +3,8 @@ tier's 12 optima, same-basin pairs, and the sentences the same-basin controls ho
 
 C1_SHAPES = ((6, 3, 0), (10, 7, 1), (12, 6, 2), (12, 0, 3), (12, 12, 4))  # (D, n, seed)
 D100, D1000 = {"D": 100, "n": 80}, {"D": 1000, "n": 900}
-SEEDS5 = (0, 1, 2, 3, 4)  # toy primaries: five independent seeds (claims/RULES.md T1)
+SEEDS5 = (0, 1, 2, 3, 4)  # toy primaries and replications: five independent seeds (claims/RULES.md T1)
+SEEDS6 = (0, 1, 2, 3, 4, 5)  # "every sample" rules: [min, max] is the median's 95% interval from 6 samples
 TOY_SAME_BASIN = ("the pair (an optimum and its re-descent, by gradient flow to the same loss, after a move of 1% of "
                   "its norm) had landed on different wedges")
 
@@ -13,6 +14,5 @@ SAME_BASIN = (("neighbour", 0), ("neighbour", 2), ("neighbour", 4))  # an optimu
 TUPLES = {1: ((0, 1), (2, 3), (4, 5)), 2: ((0, 1, 2), (3, 4, 5), (6, 7, 8)),
           3: ((0, 1, 2, 3), (4, 5, 6, 7), (8, 9, 10, 11)), 4: ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9))}
 GROUPS4 = ((0, 1, 2, 3), (4, 5, 6, 7), (8, 9, 10, 11))
-SEEDS6 = (0, 1, 2, 3, 4, 5)
 SAME_BASIN_HOLDS_IF = ("the pair (an optimum and its neighbour, moved by 5% of its norm and re-descended to the same "
                        "loss) had landed in different wedges")

@@ -14,7 +14,7 @@ C16_SEEDS = (0, 1, 2, 3)  # optimum 11 chooses the max-LR window and is no sampl
 def _declare() -> list[Case]:
     return [
         Case("C16", "cyclic-sgd", swa.net_swa_cyclic, on="net", samples=C16_SEEDS, role=Role.PRIMARY,
-             statistic=MEAN95),
+             statistic=MEAN95, controls=("control-same-basin",)),
         Case("C16", "control-same-basin", swa.net_swa_same_basin, on="net", samples=C16_SEEDS, role=Role.CONTROL,
              statistic=MEAN95,
              holds_if=("five same-basin neighbours of the optimum moved by 5% of its norm (and re-descended) had "

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from ...protocols import tunnels as tn
 from ...types import Check, Role
-from ..case import Case
-from ..decide import MEAN95, RANGE
+from ..case import Case, Sweep
+from ..decide import MEAN95
 from .samples import D100, D1000, PAIRS3, PAIRS6, SAME_BASIN, SAME_BASIN_HOLDS_IF, SEEDS5, TOY_SAME_BASIN
 
-PRIMARY, CONTROL = Role.PRIMARY, Role.CONTROL
+PRIMARY, REPLICATION, CONTROL = Role.PRIMARY, Role.REPLICATION, Role.CONTROL
+CHANCE = ("a tenth of the chance-level loss ln(classes): an absolute twin of the ratio to endpoints near zero loss, "
+          "which alone inflates or deflates with the endpoints' 1e-3 training target")
+C6_RADIAL = Sweep("the deviations' radial component", ("in", "out"),
+                  "the paper's deviations include the radial bulge every node shares; its 'two halves' are about the "
+                  "directions off the line: measured with the radial part and without it", param="radial")
 
 
 def _toy() -> list[Case]:
@@ -18,30 +23,32 @@ def _toy() -> list[Case]:
     # C4 -------------------------------------------------------------------------------------------
     for shape in (D100, D1000):
         add(Case("C4", f"line-D{shape['D']}", tn.toy_tunnel, params={**shape, "path": "straight"}, samples=SEEDS5,
-                 role=PRIMARY, statistic=RANGE))
+                 role=REPLICATION, controls=(f"control-same-basin-D{shape['D']}",)))
         add(Case("C4", f"control-same-basin-D{shape['D']}", tn.toy_tunnel,
                  params={**shape, "path": "straight", "pair": "same-basin"}, samples=SEEDS5, role=CONTROL,
-                 statistic=RANGE, holds_if=TOY_SAME_BASIN + " and the line between them rose 10x above its ends"))
+                 holds_if=TOY_SAME_BASIN + " and the line between them rose 10x above its ends"))
     # C5, C6 ---------------------------------------------------------------------------------------
     # C5 primary: §3.3's single-midpoint tunnel (T6); C6 primary: the k = 10 tunnel (T7)
     for shape in (D100, D1000):
         D = shape["D"]
         add(Case("C5", f"midpoint-D{D}", tn.toy_tunnel, params=shape, definition={"path": "midpoint"},
-                 samples=SEEDS5, role=PRIMARY, statistic=RANGE))
+                 samples=SEEDS5, role=REPLICATION, controls=(f"control-same-basin-D{D}",)))
         add(Case("C5", f"nodes10-D{D}", tn.toy_tunnel, params=shape, definition={"path": "paper"}, samples=SEEDS5))
         add(Case("C6", f"nodes10-D{D}", tn.toy_tunnel, params=shape, definition={"path": "paper"}, samples=SEEDS5,
-                 role=PRIMARY, statistic=MEAN95))
+                 role=REPLICATION, statistic=MEAN95,
+                 controls=("control-same-basin-D100", "control-random-vectors") if D == 100 else
+                 ("control-random-vectors",)))
         for claim in ("C5", "C6"):
             add(Case(claim, f"intersection-D{D}", tn.toy_tunnel, params=shape, definition={"path": "intersection"},
                      samples=(0, 1)))
         add(Case("C5", f"control-same-basin-D{D}", tn.toy_tunnel, params={**shape, "pair": "same-basin"},
-                 definition={"path": "midpoint"}, samples=(0, 1, 2), role=CONTROL, statistic=RANGE,
+                 definition={"path": "midpoint"}, samples=(0, 1, 2), role=CONTROL,
                  holds_if=TOY_SAME_BASIN + " and the midpoint tunnel between them were low (<= 5x the ends) and "
                                            "<= 0.1x the line's maximum (there must be a wall to lower)"))
     add(Case("C6", "control-same-basin-D100", tn.toy_tunnel, params={**D100, "pair": "same-basin"},
              definition={"path": "paper"}, samples=(0, 1, 2), role=CONTROL, statistic=MEAN95,
              holds_if=TOY_SAME_BASIN + " and the k = 10 tunnel's deviations formed aligned, mutually orthogonal halves"))
-    add(Case("C6", "control-random-vectors", tn.random_halves, role=CONTROL,
+    add(Case("C6", "control-random-vectors", tn.random_halves, role=CONTROL, samples=SEEDS5,
              holds_if="9 independent Gaussian vectors in D = 1000 formed two aligned halves"))
     return cs
 
@@ -50,7 +57,8 @@ def _net() -> list[Case]:
     cs: list[Case] = []
     add = cs.append
     # C4 -------------------------------------------------------------------------------------------
-    add(Case("C4", "line", tn.net_line, on="net", samples=PAIRS6, role=PRIMARY, statistic=MEAN95))
+    add(Case("C4", "line", tn.net_line, on="net", samples=PAIRS6, role=PRIMARY, statistic=MEAN95,
+             controls=("control-same-basin",)))
     add(Case("C4", "line-chance-level", tn.net_line, on="net", samples=PAIRS6, statistic=MEAN95,
              checks=(Check("wall_over_chance", ">=", 0.1,
                            "the wall (max on the line - the ends' mean, in nats) is at least a tenth of the "
@@ -60,18 +68,22 @@ def _net() -> list[Case]:
     # C5, C6 ---------------------------------------------------------------------------------------
     for claim in ("C5", "C6"):
         add(Case(claim, "budget", tn.net_tunnel, on="net", definition={"nodes": "budget"}, samples=PAIRS6,
-                 role=PRIMARY, statistic=MEAN95))
+                 role=PRIMARY, statistic=MEAN95, controls=("control-same-basin",),
+                 sweeps=(C6_RADIAL,) if claim == "C6" else ()))
         add(Case(claim, "loss-matched", tn.net_tunnel, on="net", definition={"nodes": "loss-matched"},
                  samples=PAIRS3, statistic=MEAN95))
         add(Case(claim, "control-same-basin", tn.net_tunnel, on="net", definition={"nodes": "budget"},
                  samples=SAME_BASIN, role=CONTROL, statistic=MEAN95, holds_if=SAME_BASIN_HOLDS_IF))
     add(Case("C5", "budget-refined", tn.net_tunnel, on="net", params={"refined": True},
              definition={"nodes": "budget"}, samples=PAIRS3, statistic=MEAN95))
+    add(Case("C5", "budget-chance-level", tn.net_tunnel, on="net", definition={"nodes": "budget"}, samples=PAIRS6,
+             statistic=MEAN95, checks=(Check("tunnel_max_over_chance", "<=", 0.1, "'low-loss': the whole tunnel below "
+                                             + CHANCE),)))
     # C7 -------------------------------------------------------------------------------------------
     for inputs in ("test", "noised", "gaussian"):
         add(Case("C7", inputs, tn.net_label_switch, on="net", definition={"inputs": inputs},
                  samples=PAIRS6 if inputs == "test" else PAIRS3, role=PRIMARY if inputs == "test" else Role.VARIANT,
-                 statistic=MEAN95))
+                 statistic=MEAN95, controls=("control-same-basin",) if inputs == "test" else ()))
     add(Case("C7", "control-same-basin", tn.net_label_switch, on="net", definition={"inputs": "gaussian"},
              samples=SAME_BASIN, role=CONTROL, statistic=MEAN95,
              holds_if="labels on the tunnel between an optimum and its neighbour switched in the claimed shape"))

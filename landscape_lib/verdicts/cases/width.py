@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from ...protocols import width as wd
 from ...types import Role
-from ..case import Case
+from ..case import Case, Sweep
 from ..decide import Statistic
 
 PRIMARY, CONTROL = Role.PRIMARY, Role.CONTROL
+C14_WIDTH = Sweep("tunnel width: angular (/ |theta|) or absolute", ("angular", "absolute"),
+                  "Fig 5 plots an 'angular width' the text does not define; the distance itself is the other reading",
+                  param="width")
 SEEDS3 = ((0, 1, 2),)  # one sample: the sweep over seeds 0..2 (its Spearman carries its own interval)
 
 # hyperparameter -> (claimed sign of the trend, declared rising range, "too strong" values reported beside)
@@ -36,8 +39,11 @@ def _declare() -> list[Case]:
             # the "too strong" points are reported beside the budget runs only (a too-strong L2 run cannot reach
             # the loss-matched level, and 6,000 updates per seed bought nothing: claims/RULES.md D13)
             p = params if definition["training"] == "budget" else {**params, "too_strong": ()}
+            primary = dname == "budget-angular"
             add(Case("C14", f"{hp}-{dname}", wd.net_width_sweep, on="net", params=p, definition=definition,
-                     samples=SEEDS3, role=PRIMARY if dname == "budget-angular" else Role.VARIANT, statistic=given))
+                     samples=SEEDS3, role=PRIMARY if primary else Role.VARIANT, statistic=given,
+                     controls=(f"control-softmax-{hp}",) if primary and hp != "dropout" else (),
+                     sweeps=(C14_WIDTH,) if primary else ()))
         if hp != "dropout":  # SoftmaxRegression has no hidden units to drop
             add(Case("C14", f"control-softmax-{hp}", wd.net_width_sweep, on="softmax-digits", params=params,
                      definition=C14_DEFINITIONS["budget-angular"], samples=SEEDS3, role=CONTROL, statistic=given,
