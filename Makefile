@@ -29,8 +29,8 @@ $(STAMP): pyproject.toml
 
 verify: setup
 	$(BIN)/python -m pytest claims --tier $(TIER) $(XDIST) $(PYTEST_ARGS); status=$$?; \
-	  $(MAKE) --no-print-directory report; \
-	  if [ $$status -ne 0 ]; then echo "claims run failed (exit $$status): see reports/claims.md"; exit $$status; fi
+	  if [ $$status -ne 0 ]; then echo "claims run failed (exit $$status): see reports/claims.md"; fi; \
+	  $(MAKE) --no-print-directory report; exit $$status
 
 test: setup
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests claims --tier $(TIER) --hypothesis-profile ci $(XDIST) $(PYTEST_ARGS)

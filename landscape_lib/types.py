@@ -122,7 +122,8 @@ class Check:
     ``floor``: the measurement's noise floor, the half-width an interval of this metric never goes below
     (None: ``DEFAULT_FLOOR``, float32 round-off; a count: 0.5, half a count; a fraction of 50 directions: 0.01).
     ``kind``: ``claim`` (what the paper claims) or ``premise`` (what must be true for the claim to apply: an
-    unmet premise makes the case *not applicable*, never refuted).
+    unmet premise makes the case *not applicable*, never refuted). ``tried``: for a premise the protocol works to
+    reach (a declared loop with a cap), the metric whose value says what it tried; shown when the premise is unmet.
     """
 
     metric: str
@@ -131,6 +132,7 @@ class Check:
     why: str
     floor: float | None = None
     kind: str = CLAIM
+    tried: str = ""
 
     def __post_init__(self) -> None:
         if self.op not in OPS:
@@ -142,6 +144,8 @@ class Check:
             raise ValueError(f"Check.floor must be None or a finite number >= 0, got {self.floor!r}")
         if self.kind not in (CLAIM, PREMISE):
             raise ValueError(f"Check.kind must be {CLAIM!r} or {PREMISE!r}, got {self.kind!r}")
+        if self.tried and self.kind != PREMISE:
+            raise ValueError(f"Check.tried names what a premise's loop tried; {self.metric!r} is a {self.kind!r} check")
 
     def describe(self) -> str:
         return f"{self.metric} {self.op} {self.threshold:g}"

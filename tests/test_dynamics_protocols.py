@@ -164,3 +164,18 @@ def test_swa_metrics_sees_a_wall_between_two_wells():
     assert m["swa_loss"] == pytest.approx(2.5) and m["swa_ratio"] == pytest.approx(5.0)
     assert m["barrier"] == pytest.approx(2.0, abs=1e-12)  # the crest at t = 1/2, above the ends' 0.5
     assert m["barrier_over_chance"] == pytest.approx(2.0 / math.log(2))
+
+
+def test_high_arm_steps_down_to_the_sample_s_largest_stable_max_lr(monkeypatch):
+    win = {"lr_low": 0.01, "lr_high": 2.0, "scan_lr": [0.01, 0.1, 1.0, 1.5, 2.0, 3.0]}
+
+    def arm(lab, label, i, lr):
+        if lr > 1.2:
+            raise swa.SnapshotsDegraded(f"degraded at {lr}")
+        return {"lr": lr}
+
+    monkeypatch.setattr(swa, "_arm", arm)
+    lr, got, degraded = swa.high_arm(None, "mlp-digits", 0, win)
+    assert (lr, got, degraded) == (1.0, {"lr": 1.0}, [2.0, 1.5])
+    monkeypatch.setattr(swa, "_arm", lambda *a: (_ for _ in ()).throw(swa.SnapshotsDegraded("x")))
+    assert swa.high_arm(None, "mlp-digits", 0, win) == (None, None, [2.0, 1.5, 1.0, 0.1])

@@ -103,6 +103,22 @@ def test_premises_are_decided_first():
     assert met.verdict == "refuted" and met.checks[0].p_refute is None and met.checks[1].p_refute < 0.025
 
 
+def test_an_unmet_premise_is_reported_with_what_was_tried_even_where_the_claim_is_not_measurable():
+    premise = Check("descent", "<=", 0.0, "premise", kind="premise", tried="tried")
+    claim = Check("x", ">", 0.0, "claim")
+    mean = Statistic("mean")
+    samples = [Sample(metrics={"descent": 1.0 + i / 10, "tried": "pre-training 3000, 6000 steps (the cap)"},
+                      not_measurable="bottom at an end") for i in range(3)]
+    d = dc.decide([premise, claim], samples, mean)
+    assert d.verdict == "inconclusive" and d.premise_unmet, d.reason
+    assert "tried: pre-training 3000, 6000 steps (the cap)" in d.reason and "not measurable" in d.reason
+    d = dc.decide([premise, claim], [Sample(metrics={"descent": -1.0 - i / 10}, not_measurable="bottom at an end")
+                                     for i in range(3)], mean)
+    assert d.verdict == "inconclusive" and not d.premise_unmet and d.reason.startswith("not measurable")
+    with pytest.raises(ValueError, match="tried"):
+        Check("x", ">", 0.0, "claim", tried="tried")
+
+
 def test_p_refute_matches_the_interval():
     mean = Statistic("mean")
     d = _d([-1.0, -1.1, -0.9, -1.2], mean)

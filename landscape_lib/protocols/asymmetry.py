@@ -545,7 +545,10 @@ STATIONARITY_KEYS = ("window_descent", "window_descent_se", "window_descent_beyo
 
 def _stationarity(run: dict) -> dict:
     """The premise numbers of a run (``window_trend``) and the pre-training lengths tried."""
-    return {**{k: run[k] for k in STATIONARITY_KEYS}, "pretrain_tried": str(run["pretrain_tried"])}
+    tried = run["pretrain_tried"]
+    cap = " (the cap)" if tried[-1] == STATIONARY_PRETRAIN[-1] else ""
+    return {**{k: run[k] for k in STATIONARITY_KEYS},
+            "pretrain_tried": "pre-training " + ", ".join(map(str, tried)) + f" steps{cap}"}
 
 
 def av_swa_gaps(lab, label, sample, model, bn="recomputed", stationary=False) -> Sample:

@@ -12,8 +12,10 @@ grid value is stable (``max_lr_window``). The claim's premise ("the configuratio
 wedge") needs snapshots that change wedges, so the scan then refines the step between the last stable and the
 first unstable value on ``C16_REFINE`` geometric points (the declared cap) and takes high from the refined grid
 too: the largest stable max-LR is the protocol's best try at the premise; its barrier is reported per value of the
-scan (``scan_barrier_over_chance``). A sample whose snapshots diverge or degrade below that accuracy is an error
-naming it, never evidence. Every declared number is a module constant here (claims/RULES.md).
+scan (``scan_barrier_over_chance``). Where a sample's own snapshots degrade at that high max-LR, its high arm steps
+down the scanned values (above low) to the largest at which they stay stable (``high_arm``; ``lr_high`` is per
+sample); a sample with no such value is not measurable, and a degraded low arm is an error naming it, never
+evidence. Every declared number is a module constant here (claims/RULES.md).
 """
 
 from __future__ import annotations
@@ -171,6 +173,28 @@ def _arm(lab, label, i, lr_max) -> dict:
             "snapshot_min_acc": float(min(r["train_acc"]))}
 
 
+def high_arm(lab, label, i: int, win: dict) -> tuple[float | None, dict | None, list[float]]:
+    """(max-LR, arm, the higher values at which optimum i's snapshots degraded): the arm at the window's high
+    max-LR or, where it degrades, at the largest scanned value in (low, high) at which it does not; (None, None,
+    tried) when none."""
+    degraded = []
+    for lr in sorted((x for x in win["scan_lr"] if win["lr_low"] < x <= win["lr_high"]), reverse=True):
+        try:
+            return lr, _arm(lab, label, i, lr), degraded
+        except SnapshotsDegraded:
+            degraded.append(lr)
+    return None, None, degraded
+
+
+def _tried(win: dict, lr_high, degraded) -> str:
+    scan = ", ".join(f"{lr:.3g} ({'unstable' if not acc >= C16_STABLE_ACC else f'barrier/ln C {b:.2g}'})"
+                     for lr, acc, b in zip(win["scan_lr"], win["scan_min_acc"], win["scan_barrier_over_chance"]))
+    out = f"max-LR scan on optimum {C16_SCAN_OPTIMUM}: {scan}"
+    if degraded:
+        out += "; this sample degraded at " + ", ".join(f"{x:.3g}" for x in degraded)
+    return out + (f"; high arm at {lr_high:.3g}" if lr_high is not None else "")
+
+
 def net_swa_cyclic(lab, label, sample) -> Sample:
     """C16: cyclic phases from optimum ``sample`` at the low and high max-LR of the window found by the
     scan (``scan_window``); per arm the SWA / snapshot loss ratio, barriers, test losses, distances; the
@@ -178,9 +202,14 @@ def net_swa_cyclic(lab, label, sample) -> Sample:
     if sample == C16_SCAN_OPTIMUM:
         raise ValueError(f"optimum {C16_SCAN_OPTIMUM} chose the max-LR window; it cannot be a sample")
     win = scan_window(lab, label)
-    out = dict(win)
-    for arm in ("low", "high"):
-        out.update({f"{k}_{arm}": v for k, v in _arm(lab, label, sample, win[f"lr_{arm}"]).items()})
+    lr_high, high, degraded = high_arm(lab, label, sample, win)
+    out = {**win, "lr_high_window": win["lr_high"], "lr_high": lr_high, "premise_tried": _tried(win, lr_high, degraded)}
+    out.update({f"{k}_low": v for k, v in _arm(lab, label, sample, win["lr_low"]).items()})
+    if high is None:
+        return Sample(metrics={k: v for k, v in out.items() if v is not None},
+                      not_measurable=f"optimum {sample}'s snapshots degrade at every scanned max-LR above the low one "
+                                     f"({', '.join(f'{x:.3g}' for x in degraded)})")
+    out.update({f"{k}_high": v for k, v in high.items()})
     out["ensemble_advantage_gain"] = out["ensemble_advantage_high"] - out["ensemble_advantage_low"]
     return Sample(metrics=out)
 

@@ -295,8 +295,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default=None, help="report name (default: landscape-claims, tier and device)")
     ap.add_argument("--no-allure", action="store_true", help="write claims.html only")
     ap.add_argument("--embed-plots", action="store_true", help="inline the plots into claims.html (one portable file)")
+    ap.add_argument("--no-headline", action="store_true", help="do not end with the claims headline")
     a = ap.parse_args(argv)
+    code = _report(a)
+    if not a.no_headline:
+        print_headline(Path(a.reports))
+    return code
 
+
+def print_headline(reports: Path) -> None:
+    """The claims headline of ``<reports>/claims.json``, the last thing ``make verify`` prints."""
+    from . import tables
+
+    try:
+        led = json.loads((Path(reports) / "claims.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    settings = led.get("settings") or {}
+    print("\nheadline (each claim in its scope, on its primary cases; settings: "
+          + "; ".join(f"{k} = {v}" for k, v in settings.items()) + "):", flush=True)
+    for e in tables.headline_entries(led.get("claims") or {}, settings):
+        print(tables.headline_line(e), flush=True)
+    print(led.get("summary", ""), flush=True)
+
+
+def _report(a) -> int:
     reports = Path(a.reports)
     results = Path(a.results) if a.results else reports / "allure-results"
     output = Path(a.output) if a.output else reports / "allure-report"

@@ -17,7 +17,7 @@ from ..types import PREMISE, Check, Scope
 from .decide import EXACT, MEAN95, RANGE, Statistic
 
 FJ = "Fort & Jastrzebski 2019, Large Scale Structure of Neural Network Loss Landscapes"
-STATIONARY_PREMISE = Check("window_descent_beyond_noise", "<=", 0, kind=PREMISE,
+STATIONARY_PREMISE = Check("window_descent_beyond_noise", "<=", 0, kind=PREMISE, tried="pretrain_tried",
                            why="premise: 'at the SGD solution' -- SGD has stopped descending: the training loss's drop "
                                "over the averaging window is within two standard errors of zero")
 HHY = "He, Huang & Yuan 2019, Asymmetric Valleys: Beyond Sharp and Flat Local Minima"
@@ -290,7 +290,7 @@ def _claims() -> list[Claim]:
                     "average; ensemble_advantage_gain = its value at high - at low"),
             checks=(Check("swa_ratio_high", ">", 1.0, "'The average configuration performs worse than a single "
                           "snapshots' (Fig 6 panel 1)"),
-                    Check("barrier_over_chance_high", ">=", 0.1, kind=PREMISE, why="premise: 'the configurations obtained do not lie on the same "
+                    Check("barrier_over_chance_high", ">=", 0.1, kind=PREMISE, tried="premise_tried", why="premise: 'the configurations obtained do not lie on the same "
                           "wedge': a loss wall between snapshots of at least a tenth of the chance-level loss (as C4's "
                           "chance-level rule)"),
                     Check("swa_ratio_low", "<=", 1.0, "'For a low learning rate [...] their average performs well' "

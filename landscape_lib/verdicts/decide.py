@@ -23,9 +23,11 @@ Statistics (``Statistic``):
 
 Fewer usable samples than the statistic needs decide nothing (*inconclusive*, "too few samples"); a sample that
 is not measurable is left out with its reason. A NaN or inf in a decided value, or a missing metric, is an
-*error*, never a verdict. Premise checks (``Check.kind == "premise"``) are decided first: a premise that is
-refuted makes the case *not applicable* (inconclusive, "premise not met", with the premise's value), one that is
-uncertain makes it inconclusive; the claim checks decide only when every premise holds.
+*error*, never a verdict. Premise checks (``Check.kind == "premise"``) are decided first, on every sample that
+carries the premise's metric (a sample not measurable for the claim still says whether its premise held): a
+premise that is refuted makes the case *not applicable* (inconclusive, "premise not met", with the premise's value
+and what the protocol tried to reach it, ``Check.tried``), one that is uncertain makes it inconclusive; the claim
+checks decide only when every premise holds.
 
 Each claim check also gets ``p_refute``: the one-sided p-value of "the claimed side is true" (t-test for a mean,
 the sign test 0.5^n for "every sample fails", the protocol's own for ``given``, 0 for an exact point that fails),
@@ -229,19 +231,20 @@ def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statis
     """
     if not samples:
         return Decision(Verdict.ERROR, (), statistic, "no samples were measured")
+    premises = [_decide_check(c, _carrying(c, samples), statistic) for c in checks if c.kind == PREMISE]
     skipped = [s.not_measurable for s in samples if s.not_measurable]
-    samples = [s for s in samples if not s.not_measurable]
-    if not samples:
+    measurable = [s for s in samples if not s.not_measurable]
+    if not measurable:
+        if any(r.status == Verdict.REFUTED for r in premises):
+            return Decision(Verdict.INCONCLUSIVE, tuple(premises), statistic,
+                            _unmet(premises, samples) + "; not measurable: " + "; ".join(map(str, skipped[:3])))
         return Decision(Verdict.INCONCLUSIVE, (), statistic, "not measurable: " + "; ".join(map(str, skipped[:3])))
-    results = [_decide_check(c, samples, statistic) for c in checks]
-    premises = [r for r in results if r.check.kind == PREMISE]
-    claims = [r for r in results if r.check.kind != PREMISE]
+    claims = [_decide_check(c, measurable, statistic) for c in checks if c.kind != PREMISE]
+    results = premises + claims
     if any(r.status == Verdict.ERROR for r in results):
         verdict, reason = Verdict.ERROR, "; ".join(r.error for r in results if r.error)
     elif any(r.status == Verdict.REFUTED for r in premises):
-        verdict = Verdict.INCONCLUSIVE
-        reason = f"{PREMISE_NOT_MET}: " + ", ".join(f"{r.check.describe()} is false ({r.check.metric} = "
-                                                     f"{r.value:.3g})" for r in premises if r.status == Verdict.REFUTED)
+        verdict, reason = Verdict.INCONCLUSIVE, _unmet(premises, samples)
     elif any(r.status == Verdict.INCONCLUSIVE for r in premises):
         verdict = Verdict.INCONCLUSIVE
         reason = "premise uncertain: " + ", ".join(r.note or f"interval straddles {r.check.describe()}"
@@ -259,6 +262,24 @@ def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statis
     if skipped:
         reason = (reason + "; " if reason else "") + f"{len(skipped)} sample(s) not measurable: {skipped[0]}"
     return Decision(verdict, tuple(results), statistic, reason)
+
+
+def _carrying(c: Check, samples: Sequence[Sample]) -> list[Sample]:
+    """The samples a premise is decided on: the measurable ones, and those not measurable for the claim that
+    still carry the premise's metric."""
+    return [s for s in samples if not s.not_measurable or s.value(c.metric) is not None]
+
+
+def _unmet(premises: Sequence[CheckResult], samples: Sequence[Sample]) -> str:
+    """'premise not met: <check> is false (<metric> = v; tried: ...)' for every refuted premise."""
+    parts = []
+    for r in premises:
+        if r.status != Verdict.REFUTED:
+            continue
+        tried = next((s.value(r.check.tried) for s in samples if r.check.tried and s.value(r.check.tried)), None)
+        parts.append(f"{r.check.describe()} is false ({r.check.metric} = {r.value:.3g}"
+                     + (f"; tried: {tried}" if tried else "") + ")")
+    return f"{PREMISE_NOT_MET}: " + ", ".join(parts)
 
 
 def _float(x) -> float:
