@@ -124,6 +124,8 @@ class Check:
     ``kind``: ``claim`` (what the paper claims) or ``premise`` (what must be true for the claim to apply: an
     unmet premise makes the case *not applicable*, never refuted). ``tried``: for a premise the protocol works to
     reach (a declared loop with a cap), the metric whose value says what it tried; shown when the premise is unmet.
+    ``null``: the metric's value where the mechanism is absent, when that is not the threshold (a rank correlation's
+    0 against a threshold of 0.8); a primary and a control that both sit at the null show no departure to share.
     """
 
     metric: str
@@ -133,6 +135,7 @@ class Check:
     floor: float | None = None
     kind: str = CLAIM
     tried: str = ""
+    null: float | None = None
 
     def __post_init__(self) -> None:
         if self.op not in OPS:
@@ -144,11 +147,18 @@ class Check:
             raise ValueError(f"Check.floor must be None or a finite number >= 0, got {self.floor!r}")
         if self.kind not in (CLAIM, PREMISE):
             raise ValueError(f"Check.kind must be {CLAIM!r} or {PREMISE!r}, got {self.kind!r}")
+        if self.null is not None and (not isinstance(self.null, (int, float)) or not math.isfinite(self.null)):
+            raise ValueError(f"Check.null must be None or a finite number, got {self.null!r}")
         if self.tried and self.kind != PREMISE:
             raise ValueError(f"Check.tried names what a premise's loop tried; {self.metric!r} is a {self.kind!r} check")
 
     def describe(self) -> str:
         return f"{self.metric} {self.op} {self.threshold:g}"
+
+    @property
+    def null_value(self) -> float:
+        """The metric's value without the mechanism (``null``, else the threshold)."""
+        return float(self.threshold if self.null is None else self.null)
 
     @property
     def noise_floor(self) -> float:

@@ -300,6 +300,16 @@ def test_a_control_that_departs_the_same_way_makes_a_refutation_inconclusive():
     assert s.verdict == "refuted" and s.qualifier == "power not shown"
 
 
+def test_a_primary_and_a_control_both_at_the_null_share_no_departure():
+    def at_null(case, role, **kw):
+        r = _lrow("C10", case, role, "refuted", value=0.0, ci=(-1e-6, 1e-6), p=1e-6, op=">=", **kw)
+        r["decided"][0].update(threshold=0.8, null=0.0)
+        return r
+
+    s = decide_claims([at_null("paper", "primary", controls=("ctl",)), at_null("ctl", "control")])["C10"]
+    assert s.verdict == "refuted", s.why
+
+
 def test_holm_keeps_a_refutation_only_when_it_survives_the_family():
     weak = _lrow("C9", "m1", "primary", "refuted", value=-0.1, ci=(-0.2, -0.01), p=0.02)
     others = [_lrow("C9", f"m{k}", "primary", "holds", p=0.9) for k in (2, 3)]

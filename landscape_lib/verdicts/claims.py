@@ -198,7 +198,7 @@ def _claims() -> list[Claim]:
                    "Note that the same property is exhibited by our toy model."),
             statement="The number of short directions in the middle of an m-connector grows with m.",
             metric="Spearman rank correlation between m and the count at the connector's middle; count(m_max) - count(1)",
-            checks=(Check("spearman", ">=", 0.8, "'should scale with m': a monotone trend"),
+            checks=(Check("spearman", ">=", 0.8, "'should scale with m': a monotone trend", null=0.0),
                     Check("growth_over_noise", ">", 0, "the count grows, by more than the count's noise", floor=0.5)),
             negative_control=("toy: m-connectors of a same-basin tuple, and of minima of a smooth landscape without wedges: "
                      "the count need not grow"),

@@ -107,7 +107,8 @@ class CheckResult:
 
     def as_dict(self) -> dict:
         c = self.check
-        return {"metric": c.metric, "op": c.op, "threshold": c.threshold, "why": c.why, "kind": c.kind,
+        return {"metric": c.metric, "op": c.op, "threshold": c.threshold, "null": c.null_value, "why": c.why,
+                "kind": c.kind,
                 "floor": c.noise_floor, "value": self.value, "ci": list(self.ci) if self.ci else None, "n": self.n,
                 "status": self.status, "values": list(self.values), "p_refute": self.p_refute,
                 **({"error": self.error} if self.error else {}), **({"note": self.note} if self.note else {})}

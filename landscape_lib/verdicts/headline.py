@@ -5,8 +5,8 @@ The rule, in one paragraph. A claim is judged in its own scope (networks, or the
 cases; its replication in the other setting gets a verdict of its own, on its own row, by the same rule. A primary
 is *not applicable* when a premise of the claim is unmet (inconclusive: "premise not met"); it *does not
 discriminate* when a matched negative control holds, or when it is refuted only on checks on which a matched
-control departs from the claim the same way (the interval of their difference, half-width sqrt(h1^2 + h2^2),
-straddles 0); it *depends on a constant* when its verdict changes inside a declared sweep of a constant the paper
+control departs from the claim the same way (both intervals exclude the check's null, ``Check.null_value``, and the
+interval of their difference, half-width sqrt(h1^2 + h2^2), straddles 0); it *depends on a constant* when its verdict changes inside a declared sweep of a constant the paper
 never fixed. Otherwise it holds when every claim check holds, and it is refuted when a refuting check survives
 Holm's step-down correction over every claim check of the group's primaries (one-sided p-values from
 ``decide``, family level 2.5%, the level of one side of a 95% interval) -- "refuted (power not shown)" until a
@@ -83,12 +83,21 @@ def _half(ch: dict) -> float:
     return max(ch["value"] - ci[0], ci[1] - ch["value"])
 
 
+def _covers(ch: dict, x: float) -> bool:
+    ci = ch.get("ci")
+    return bool(ci) and ci[0] <= x <= ci[1]
+
+
 def same_departure(ch: dict, control_rows: list[dict]) -> tuple[bool, str]:
-    """Whether a matched control departs from the claim on the same check the same way: its check is refuted too
-    and the interval of the difference of the two values (half-width sqrt(h1^2 + h2^2)) straddles 0."""
+    """Whether a matched control departs from the claim on the same check the same way: its check is refuted too,
+    both intervals exclude the check's null (two values at the null share no departure: the primary simply shows no
+    effect), and the interval of the difference of the two values (half-width sqrt(h1^2 + h2^2)) straddles 0."""
+    null = ch.get("null", ch.get("threshold"))
+    if null is not None and _covers(ch, null):
+        return False, ""
     for c in control_rows:
         other = next((d for d in c.get("decided") or [] if d["metric"] == ch["metric"] and d["op"] == ch["op"]), None)
-        if other is None or other.get("status") != Verdict.REFUTED:
+        if other is None or other.get("status") != Verdict.REFUTED or (null is not None and _covers(other, null)):
             continue
         diff = ch["value"] - other["value"]
         half = math.hypot(_half(ch), _half(other))
