@@ -238,8 +238,8 @@ def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statis
     if not measurable:
         if any(r.status == Verdict.REFUTED for r in premises):
             return Decision(Verdict.INCONCLUSIVE, tuple(premises), statistic,
-                            _unmet(premises, samples) + "; not measurable: " + "; ".join(map(str, skipped[:3])))
-        return Decision(Verdict.INCONCLUSIVE, (), statistic, "not measurable: " + "; ".join(map(str, skipped[:3])))
+                            _unmet(premises, samples) + "; " + _not_measurable(skipped))
+        return Decision(Verdict.INCONCLUSIVE, (), statistic, _not_measurable(skipped))
     claims = [_decide_check(c, measurable, statistic) for c in checks if c.kind != PREMISE]
     results = premises + claims
     if any(r.status == Verdict.ERROR for r in results):
@@ -263,6 +263,12 @@ def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statis
     if skipped:
         reason = (reason + "; " if reason else "") + f"{len(skipped)} sample(s) not measurable: {skipped[0]}"
     return Decision(verdict, tuple(results), statistic, reason)
+
+
+def _not_measurable(reasons: Sequence[str]) -> str:
+    """'not measurable (k samples): <reason>; <reason> ...', each distinct reason once (three at most)."""
+    distinct = list(dict.fromkeys(map(str, reasons)))
+    return f"not measurable ({len(reasons)} sample{'s' if len(reasons) != 1 else ''}): " + "; ".join(distinct[:3])
 
 
 def _carrying(c: Check, samples: Sequence[Sample]) -> list[Sample]:
