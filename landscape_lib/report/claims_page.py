@@ -237,10 +237,13 @@ def _case_html(r: dict, embed_root: Path | None) -> str:
             f'<div class="body"><div class="tbl">{table}{"".join(notes)}{details}</div>{plot}</div></div>')
 
 
-LEGEND = ('<div class="legend">The verdict of a claim comes from its <b>primary</b> cases only (the paper\'s '
-          "protocol at the threshold declared before measuring; the worst over configurations). Variants are "
-          "sensitivity analyses; controls are the same measurement where the paper's mechanism is absent and "
-          "must not hold.</div>")
+LEGEND = ('<div class="legend">The verdict of a claim comes from its <b>primary</b> cases in the claim\'s scope '
+          "(the paper's protocol at the threshold declared before measuring; every configuration must hold). It is "
+          "inconclusive when a premise is unmet, when a matched control holds or departs the same way (does not "
+          "discriminate), or when a declared sweep of a constant the paper never fixed flips it; a refutation must "
+          "survive Holm's correction over the claim's checks. The toy replication of a network claim has its own "
+          "column. Variants are sensitivity analyses; controls are the same measurement where the paper's "
+          "mechanism is absent and must not hold.</div>")
 
 
 def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str:
