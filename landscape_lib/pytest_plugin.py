@@ -256,6 +256,8 @@ def pytest_generate_tests(metafunc):
         marks = [pytest.mark.claim(case.claim), pytest.mark.toy if label == "toy" else pytest.mark.real]
         if case.role == Role.CONTROL:
             marks.append(pytest.mark.control)
+        if case.role == Role.POSITIVE:
+            marks.append(pytest.mark.positive)
         if why:
             marks.append(pytest.mark.skip(reason=why))
         params.append(pytest.param((case, label), id=case.id(label), marks=marks))

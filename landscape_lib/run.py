@@ -163,7 +163,8 @@ def run_case(lab: Lab, case: Case, label: str, *, tier: str = "", repro: str = "
               rule=" and ".join(c.describe() for c in case.rule), params=dict(case.params),
               definition=dict(case.definition), sample_ids=[_sample_id(s) for s in case.samples],
               holds_if=case.holds_if, protocol=case.protocol_name, tier=tier, repro=repro,
-              controls=list(case.controls), sensitivity=sens, note=case.note,
+              controls=list(case.controls), positives=list(case.positives), planted=case.planted,
+              sensitivity=sens, note=case.note,
               error=decision.reason if decision.verdict == Verdict.ERROR else "",
               seconds=round(time.perf_counter() - t0, 3))
     return CaseRun(row, samples, exc)

@@ -56,6 +56,7 @@ class Role(_Text):
     REPLICATION = "replication"
     VARIANT = "variant"
     CONTROL = "control"
+    POSITIVE = "positive"
 
 
 class Scope(_Text):

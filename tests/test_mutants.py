@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BREAKS = {
     "noop-tunnel-optimizer": ("C5/toy/nodes10-D100", "C6/toy/nodes10-D100"),
     "metric-stuck-at-zero": ("C11/toy/D1000", "C11/toy/D10000"),
-    "always-not-measurable": ("C1/toy/aligned", "C4/toy/line-D100", "C17/toy/control-n0"),
+    "always-not-measurable": ("C1/toy/aligned", "C4/toy/line-D100", "C17/toy/control-n0", "C4/toy/positive-line-D100"),
     "labels-shuffled": ("C13/mlp-digits/optima",),
-    "zero-hvp": ("C15/softmax-digits/control-softmax",),
+    "zero-hvp": ("C15/softmax-digits/control-softmax", "C8/toy/positive-planted-intersection",
+                 "C3/toy/positive-planted-quadratic"),
 }
+POSITIVE_BROKEN = ("C4/toy/positive-line-D100", "C8/toy/positive-planted-intersection")
 
 
 @pytest.mark.slow
@@ -46,3 +48,4 @@ def test_every_mutant_declares_the_cases_it_breaks():
     from tests.mutants import MUTANTS
 
     assert set(BREAKS) == set(MUTANTS) and all(BREAKS.values())
+    assert set(POSITIVE_BROKEN) <= {i for ids in BREAKS.values() for i in ids}, "a mutant must break a positive control"

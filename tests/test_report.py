@@ -269,7 +269,7 @@ def test_allure_title_labels_parameters_and_description():
     assert [f.split()[0] for f in feats] == [allure_meta.sortable_id(i) for i in sorted(
         (c.id for c in CLAIMS.values() if c.id.startswith("C")), key=lambda i: int(i[1:]))]
     assert sorted(allure_meta.ROLE_STORY.values()) == [allure_meta.ROLE_STORY[r] for r in (
-        "primary", "replication", "variant", "control")]
+        "primary", "replication", "variant", "control", "positive")]
     params = dict(allure_meta.row_parameters(by_id(rows, "C8/mlp-digits/budget")))
     assert params == {"tier": "quick", "configuration": "mlp-digits", "nodes": "budget", "samples": "[0, 1, 2]"}
     assert set(allure_meta.row_tags(r)) == {"C4", "quick", "control", "holds", "softmax-digits"}
@@ -395,8 +395,8 @@ def test_rewrite_results_copies_and_maps_every_result(tmp_path):
 def test_categories_json_is_valid_allure2(tmp_path):
     path = allure_meta.write_categories(tmp_path)
     cats = json.loads(path.read_text())
-    assert [c["name"] for c in cats] == [allure_meta.ERROR, allure_meta.REGRESSION, allure_meta.CONTROL_HOLDS,
-                                         allure_meta.REFUTED, allure_meta.INCONCLUSIVE]
+    assert [c["name"] for c in cats] == [allure_meta.ERROR, allure_meta.REGRESSION, allure_meta.POSITIVE_FAILS,
+                                         allure_meta.CONTROL_HOLDS, allure_meta.REFUTED, allure_meta.INCONCLUSIVE]
     for c in cats:
         assert set(c) <= {"name", "description", "matchedStatuses", "messageRegex", "traceRegex", "flaky"}
         assert c["matchedStatuses"] and set(c["matchedStatuses"]) <= {"failed", "broken", "passed", "skipped", "unknown"}

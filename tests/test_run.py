@@ -9,7 +9,7 @@ def test_check_claims_works_without_pytest(tmp_path):
     seen = []
     led = check_claims(tier="quick", claims=["C1"], cache_dir=tmp_path / "cache", progress=lambda r: seen.append(r.id))
     ids = [r["id"] for r in led.rows]
-    assert ids == seen == ["C1/toy/aligned", "C1/toy/rotated", "C1/toy/control-single-wedge"]
+    assert ids == seen == ["C1/toy/aligned", "C1/toy/rotated", "C1/toy/control-single-wedge", "C1/toy/positive-planted"]
     assert led.claims["C1"].verdict == Verdict.HOLDS and led.claims["C4"].verdict == Verdict.NOT_MEASURED
     assert all(r["regression"] == [] and r["expected"] for r in led.rows)  # as the shipped baseline expects
     assert led.summary.startswith("primary verdicts: 1 hold, 0 refuted") and led.as_dict()["claims"]["C1"]["primary"]

@@ -265,7 +265,7 @@ def test_shipped_baselines_are_keyed_by_case_id():
 def _lrow(claim, case, role, verdict, label="m", value=1.0, values=(1.0, 1.1, 0.9), ci=(0.8, 1.2), status=None,
           p=0.5, metric="x", op=">", controls=(), reason="", sensitivity=()):
     check = {"metric": metric, "op": op, "threshold": 0.0, "kind": "claim", "value": value, "ci": list(ci),
-             "values": list(values), "status": status or verdict, "p_refute": p}
+             "values": list(values), "status": status or verdict, "p_refute": p, "statistic": "mean", "floor": 1e-6}
     return {"claim": claim, "case": case, "configuration": label, "role": role, "verdict": verdict,
             "id": f"{claim}/{label}/{case}", "decided": [check], "controls": list(controls), "reason": reason,
             "sensitivity": list(sensitivity)}
@@ -298,6 +298,30 @@ def test_a_control_that_departs_the_same_way_makes_a_refutation_inconclusive():
     assert s.verdict == "inconclusive" and s.why.startswith("does not discriminate") and "departs the same way" in s.why
     s = decide_claims([prim, apart])["C8"]
     assert s.verdict == "refuted" and s.qualifier == "power not shown"
+
+
+def _pos(name, verdict, value, ci):
+    r = _lrow("C8", name, "positive", verdict, value=value, ci=ci, values=(value - 0.1, value, value + 0.1))
+    return r
+
+
+def test_a_positive_control_that_fails_means_the_measurement_cannot_refute():
+    prim = _lrow("C8", "budget", "primary", "refuted", value=-2.0, ci=(-3.0, -1.0), values=(-2.5, -2.0, -1.5), p=1e-6)
+    s = decide_claims([prim, _pos("planted", "inconclusive", 0.1, (-0.5, 0.7))])["C8"]
+    assert s.verdict == "inconclusive" and s.why.startswith("cannot see the planted effect"), s.why
+    assert s.positives == {"held": 0, "total": 1, "failed": ["C8/m/planted"]}
+    s = decide_claims([prim, _pos("planted", "holds", 3.0, (2.5, 3.5))])["C8"]
+    assert s.verdict == "refuted" and s.qualifier == "" and s.positives["held"] == 1
+    assert s.power and s.power[0]["planted"] == 3.0 and s.power[0]["needed"] <= 3
+    s = decide_claims([prim])["C8"]
+    assert s.verdict == "refuted" and s.qualifier == "power not shown"
+
+
+def test_a_primary_that_could_not_detect_the_planted_effect_is_underpowered():
+    prim = _lrow("C8", "budget", "primary", "inconclusive", value=0.2, ci=(-2.0, 2.4), values=(-1.0, 0.2, 1.4),
+                 status="inconclusive")
+    s = decide_claims([prim, _pos("planted", "holds", 0.5, (0.4, 0.6))])["C8"]
+    assert s.verdict == "inconclusive" and s.why.startswith("underpowered here (x: needs n >= "), s.why
 
 
 def test_a_primary_and_a_control_both_at_the_null_share_no_departure():

@@ -16,7 +16,9 @@ BatchNorm1d after the hidden linear layer), "softmax" (SoftmaxRegression on digi
 linear model with the squared error 1/(2N) sum_i |W x_i + b - e_{y_i}|^2: an exact quadratic of
 theta, trained by the same SGD, lr capped at 1 / lambda_max of its Hessian), "neuron" (one sigmoid
 neuron, weight and bias, on ``gaussians``: logits (0, w x + b), so the cross-entropy is the binary
-logistic loss).
+logistic loss), "planted-valley" (the positive controls' planted asymmetric valley, ``PlantedValley``: the
+least-squares model on gaussians plus an exponential wall along one axis, its own float64 SGD) and
+"planted-no-wall" (the same model without the wall).
 
 The asymmetry rule (the paper's definition, ``geometry.asymmetry``; its numbers follow a recipe declared
 once for every model). At a point w and N unit directions u_i, profiles L(w + l u_i) on the grid
@@ -73,7 +75,8 @@ SEEDS_PER_MODEL = {"mlp": 10}  # seeds 5..9: the A6 twin control
 DEFAULT_SEEDS = 5
 DIRECTION_SEED = 7_000_000  # + seed: directions never share the initialization's stream (RULES.md T12)
 LINE_SEED = 9_000_000
-MODELS = ("mlp", "mlp-bn", "softmax", "quadratic", "neuron")
+MODELS = ("mlp", "mlp-bn", "softmax", "quadratic", "neuron", "planted-valley", "planted-no-wall")
+EXACT = ("quadratic", "planted-valley", "planted-no-wall")  # float64 closed-form models with their own SGD
 NEURON_MODEL = "one_neuron"
 
 RULE_REASON = ("Delta = 0.1 x chance-level loss: p is where random directions have, on average, climbed a tenth "
@@ -161,6 +164,10 @@ def _sgd_run_at(lab, model: str, seed: int, l2: float, data_seed: int, pretrain:
     if model == "quadratic":
         return lab.cached("av_quadratic", ("run", seed, LR, BATCH, pretrain, AVERAGE_STEPS, WINDOW_POINTS),
                           lambda: _quadratic_run(lab, seed, pretrain), f"least-squares SGD run, seed {seed}")
+    if model in PLANTED_MODELS:
+        return lab.cached("av_planted", (model, "run", seed, l2, LR, BATCH, pretrain, AVERAGE_STEPS, WINDOW_POINTS,
+                                         PLANTED_DATA_SEED), lambda: _planted_run(lab, model, seed, pretrain, l2),
+                          f"planted-valley SGD run ({model}, l2 {l2}), seed {seed}")
     cfg = dataclasses.replace(sgd_config(lab, model, l2, data_seed), max_steps=pretrain, log_every=pretrain)
     k = 1 if model == "neuron" else _n_seeds(model, l2)
     if not 0 <= seed < k:
@@ -196,6 +203,12 @@ def resgd(lab, model: str, seed: int, theta: torch.Tensor, l2: float = 0.0, pret
         return lab.cached("av_quadratic", ("resgd", seed, RESGD_LR, RESGD_STEPS, pretrain, AVERAGE_STEPS),
                           lambda: q.sgd(theta.double(), RESGD_LR * (q.lr / LR), RESGD_STEPS, seed + 500)[0],
                           f"least-squares re-SGD seed {seed}")
+    if model in PLANTED_MODELS:
+        q = _planted(lab, model)
+        return lab.cached("av_planted", (model, "resgd", seed, l2, RESGD_LR, RESGD_STEPS, pretrain, AVERAGE_STEPS,
+                                         PLANTED_DATA_SEED),
+                          lambda: q.sgd(theta.double(), RESGD_LR * (q.lr / LR), RESGD_STEPS, seed + 500, l2=l2)[0],
+                          f"planted-valley re-SGD ({model}) seed {seed}")
     cfg = sgd_config(lab, model, l2)
 
     def build():
@@ -248,7 +261,11 @@ class LeastSquares:
     def test_losses(self, thetas):
         return self._losses(thetas, self.Xte, self.Yte)
 
-    def sgd(self, theta0, lr, steps, seed, average: int = 0, keep=None, keep_every: int = 100):
+    def extra_grad(self, theta):
+        """The gradient of any term added to the least-squares loss (none here; ``PlantedValley``'s wall)."""
+        return None
+
+    def sgd(self, theta0, lr, steps, seed, average: int = 0, keep=None, keep_every: int = 100, l2: float = 0.0):
         g = torch.Generator().manual_seed(0xA5E0000 + seed)
         th = theta0.double().clone()
         n, pos, perm = len(self.X), len(self.X), None
@@ -261,12 +278,195 @@ class LeastSquares:
             W, b = self.split(th)
             R = self.X[idx] @ W[0].T + b[0] - self.Y[idx]  # (B, C)
             gW, gb = R.T @ self.X[idx] / len(idx), R.mean(0)
-            th = th - lr * torch.cat([gW.reshape(-1), gb])
+            step = torch.cat([gW.reshape(-1), gb])
+            extra = self.extra_grad(th)
+            if extra is not None:
+                step = step + extra
+            if l2:
+                step = step + l2 * th
+            th = th - lr * step
             if t >= steps - average:
                 acc, cnt = acc + th, cnt + 1
                 if keep is not None and ((t - (steps - average)) % keep_every == 0 or t == steps - 1):
                     keep.append(th.clone())
         return th, (acc / cnt if cnt else None)
+
+
+# -- the planted asymmetric valley (positive controls) -----------------------------------------------
+PLANTED_MODELS = ("planted-valley", "planted-no-wall")
+PLANTED_DATA_SEED = 0  # the gaussians draw the planted valley is built on
+PLANT_DIRS = 20_000  # directions of ``planted_fraction`` (its mean rise: the sphere's average within 1%)
+PLANT_DIRECTION_SEED = 8_000_000
+EXP_CAP = 700.0  # exp(700) ~ 1e304: the wall stays finite in float64 far up its sharp side
+
+
+def linex(t: torch.Tensor) -> torch.Tensor:
+    """phi(t) = e^t - 1 - t: phi(0) = phi'(0) = 0, phi''(0) = 1; exponential for t > 0, linear for t < 0."""
+    return torch.exp(t.clamp(max=EXP_CAP)) - 1 - t
+
+
+def linex_wall(a: float, sigma: float, v: torch.Tensor, center: torch.Tensor, shift: float = 0.0):
+    """W(theta) = a sigma^2 phi((v.(theta - center) - shift) / sigma), batched (K, D) -> (K,): an asymmetric valley
+    along the unit axis v (curvature a at its bottom, the +v side exponential over the length sigma, the -v side
+    linear with slope a sigma), flat along every other direction."""
+    v, center = v.double(), center.double()
+
+    def fn(T):
+        s = (T.double().reshape(-1, len(v)) - center) @ v - shift
+        return a * sigma ** 2 * linex(s / sigma)
+    return fn
+
+
+def noise_axis(per_example_grads: torch.Tensor) -> torch.Tensor:
+    """The unit top eigenvector of the per-example gradients' second moment G^T G / N (the direction of SGD's
+    largest gradient noise at a minimum, where the mean gradient is 0), its largest component made positive."""
+    G = per_example_grads.double()
+    _, vecs = torch.linalg.eigh(G.T @ G / len(G))
+    v = vecs[:, -1]
+    return v * torch.sign(v[v.abs().argmax()])
+
+
+def planted_fraction(base, center, v, a, sigma, chance, n=PLANT_DIRS, seed=PLANT_DIRECTION_SEED) -> float:
+    """The share of n uniformly random unit directions at ``center`` that the declared rule (``profile_stats``,
+    grid at |center|) calls asymmetric on base + ``linex_wall(a, sigma, v, center)`` (0 when not measurable)."""
+    from ..geometry.probes import random_unit_directions
+
+    wall = linex_wall(a, sigma, v, center)
+    center = center.double()
+    U = random_unit_directions(n, len(center), seed)
+    norm = float(center.norm())
+    ls = profile_grid(norm)
+    L = loss_along(lambda T: base(T) + wall(T), center, U, ls, chunk=n * len(ls))
+    s = profile_stats(ls, L, chance, norm)
+    return 0.0 if s.not_measurable else s.metrics["asym_fraction"]
+
+
+def sgd_spread(H: torch.Tensor, per_example_grads: torch.Tensor, lr: float, batch: int, v: torch.Tensor) -> float:
+    """The standard deviation along v of constant-lr minibatch SGD's stationary iterates on the quadratic with
+    Hessian H, gradient noise from the per-example gradients G at its minimum: the covariance S solves the discrete
+    Lyapunov equation S = (I - lr H) S (I - lr H) + lr^2 Sigma_B, Sigma_B = G^T G / N (N - B) / ((N - 1) B) (a
+    minibatch of B drawn without replacement); returns sqrt(v^T S v)."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    G = per_example_grads.double()
+    N = len(G)
+    Sigma = (G.T @ G / N) * (N - batch) / ((N - 1) * batch)
+    A = torch.eye(len(H), dtype=torch.float64) - lr * H.double()
+    S = torch.as_tensor(solve_discrete_lyapunov(A.numpy(), (lr ** 2 * Sigma).numpy()))
+    return float(v.double() @ S @ v.double()) ** 0.5
+
+
+class PlantedValley(LeastSquares):
+    """The least-squares linear model plus a planted asymmetric valley: L(theta) = LS(theta) + W(theta), W the
+    ``linex_wall`` along v through the least-squares minimizer theta*, so theta* stays the bottom.
+
+    - v: the direction of SGD's largest gradient noise at theta* (``noise_axis``), where averaging can be biased;
+    - a = v^T H v: the wall doubles the least-squares curvature along v at the bottom;
+    - sigma = ``sgd_spread`` along v of the declared SGD (lr, BATCH) on the least-squares model without the wall:
+      the sharp side turns exponential one standard deviation of SGD's own spread from the bottom, the gentlest
+      wall that SGD's iterates reach (the paper's mechanism: SGD lingers on the flat side). ``wall=False``: the
+      plain least-squares model;
+    - ``fraction``: the share of uniformly random directions at theta* the declared rule calls asymmetric
+      (``planted_fraction``): the planted size of A1's metric;
+    - the test loss: the least-squares test loss plus the wall shifted by +-delta along v, averaged,
+      (W(theta - delta v) + W(theta + delta v)) / 2, delta = |v.(theta*_test - theta*)| (the data's own shift of
+      the minimizer along v): the paper's test loss as the training loss shifted at random (a zero-mean shift);
+    - lr: LR capped at 1 / lambda_max of the Hessian at theta* (H + a v v^T), as ``LeastSquares``.
+    ``losses`` / ``test_losses`` are the data's; ``surface`` is the same training loss from the exact quadratic
+    form LS(theta*) + 1/2 d^T H d."""
+
+    def __init__(self, X, y, Xte, yte, C, wall: bool = True):
+        from torch.func import hessian
+
+        super().__init__(X, y, Xte, yte, C)
+        self.theta_star = self.minimizer(self.X, self.Y)
+        self.theta_star_test = self.minimizer(self.Xte, self.Yte)
+        self.H = hessian(lambda t: LeastSquares.losses(self, t[None])[0])(self.theta_star)
+        self.L0 = float(LeastSquares.losses(self, self.theta_star[None])[0])
+        G = self.per_example_grads(self.theta_star)
+        self.v = noise_axis(G)
+        self.a = float(self.v @ self.H @ self.v)
+        self.delta = float(((self.theta_star_test - self.theta_star) @ self.v).abs())
+        self.sigma = sgd_spread(self.H, G, self.lr, BATCH, self.v) if wall else None
+        self.fraction = 0.0
+        if wall:
+            lam = float(torch.linalg.eigvalsh(self.H + self.a * torch.outer(self.v, self.v)).max())
+            self.lr = min(LR, 1.0 / lam)
+            self.fraction = planted_fraction(self.quadratic_form, self.theta_star, self.v, self.a, self.sigma,
+                                             self.chance)
+
+    def minimizer(self, X, Y) -> torch.Tensor:
+        """The minimum-norm least-squares solution theta = (W row-major, b) on (X, Y)."""
+        Xa = torch.cat([X, torch.ones(len(X), 1, dtype=torch.float64)], 1)
+        Wa = torch.linalg.pinv(Xa) @ Y
+        return torch.cat([Wa[:self.d].T.reshape(-1), Wa[self.d]])
+
+    def per_example_grads(self, theta) -> torch.Tensor:
+        """(N, D): the least-squares gradient of each training example at theta."""
+        W, b = self.split(theta)
+        R = self.X @ W[0].T + b[0] - self.Y
+        return torch.cat([(R[:, :, None] * self.X[:, None, :]).reshape(len(R), -1), R], 1)
+
+    def quadratic_form(self, thetas):
+        d = thetas.double().reshape(-1, self.D) - self.theta_star
+        return self.L0 + 0.5 * torch.einsum("ki,ij,kj->k", d, self.H, d)
+
+    def wall(self, thetas, shift: float = 0.0):
+        if self.sigma is None:
+            return torch.zeros(thetas.reshape(-1, self.D).shape[0], dtype=torch.float64)
+        return linex_wall(self.a, self.sigma, self.v, self.theta_star, shift)(thetas)
+
+    def surface(self, thetas):
+        return self.quadratic_form(thetas) + self.wall(thetas)
+
+    def losses(self, thetas):
+        return super().losses(thetas) + self.wall(thetas)
+
+    def test_losses(self, thetas):
+        shifted = (self.wall(thetas, self.delta) + self.wall(thetas, -self.delta)) / 2
+        return super().test_losses(thetas) + shifted
+
+    def extra_grad(self, theta):
+        if self.sigma is None:
+            return None
+        s = float((theta.double() - self.theta_star) @ self.v) / self.sigma
+        return self.a * self.sigma * math.expm1(min(s, EXP_CAP)) * self.v
+
+
+def _planted(lab, model) -> PlantedValley:
+    """The planted valley ("planted-valley") or the same least-squares model without its wall ("planted-no-wall"),
+    on the gaussians draw PLANTED_DATA_SEED (memoized)."""
+    key = ("av_planted_problem", model)
+    if key not in lab._memo:
+        ds = _problem(lab, "neuron", data_seed=PLANTED_DATA_SEED).data
+        lab._memo[key] = PlantedValley(ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.num_classes,
+                                       wall=model == "planted-valley")
+    return lab._memo[key]
+
+
+def _planted_run(lab, model, seed, pretrain: int = PRETRAIN_STEPS, l2: float = 0.0):
+    """``_quadratic_run`` on the planted model: SoftmaxRegression's initialization at ``seed``, ``pretrain``
+    updates of the model's SGD (with the L2 term l2/2 |theta|^2 in its objective), then AVERAGE_STEPS more whose
+    iterates are averaged."""
+    from ..nets.models import build_model
+    from ..nets.params import FlatModel
+
+    q = _planted(lab, model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        theta0 = FlatModel(build_model("softmax", (q.d,), q.C)).theta0().double()
+    start, _ = q.sgd(theta0, q.lr, pretrain, seed, l2=l2)
+    kept: list = []
+    final, avg = q.sgd(start, q.lr, AVERAGE_STEPS, seed + 1_000, average=AVERAGE_STEPS, keep=kept,
+                       keep_every=AVERAGE_STEPS // (WINDOW_POINTS - 1), l2=l2)
+    window = q.losses(torch.stack(kept))
+    return {"start": start, "sgd": final, "swa": avg, "n_averaged": AVERAGE_STEPS, "lr": q.lr, "pretrain": pretrain,
+            **window_trend(window)}
+
+
+def _exact(lab, model) -> LeastSquares:
+    """The float64 closed-form model called ``model`` (one of EXACT)."""
+    return _quadratic(lab) if model == "quadratic" else _planted(lab, model)
 
 
 def _quadratic(lab) -> LeastSquares:
@@ -301,7 +501,7 @@ def _problem(lab, model, l2=0.0, data_seed=0):
 
 def chance_loss(model, C) -> float:
     """The loss of predicting the class frequencies (balanced classes): ln C, or (1 - 1/C)/2 (squared error)."""
-    return 0.5 * (1 - 1 / C) if model == "quadratic" else math.log(C)
+    return 0.5 * (1 - 1 / C) if model in EXACT else math.log(C)
 
 
 def loss_fns(lab, model, bn, ref=None, line=None, l2=0.0, data_seed=0) -> dict:
@@ -310,8 +510,8 @@ def loss_fns(lab, model, bn, ref=None, line=None, l2=0.0, data_seed=0) -> dict:
     from ..nets.batchnorm import bn_loss_fn
 
     _check_bn(bn)
-    if model == "quadratic":
-        q = _quadratic(lab)
+    if model in EXACT:
+        q = _exact(lab, model)
         return {"train": q.losses, "test": q.test_losses}
     prob = _problem(lab, model, l2, data_seed)
     if not prob.flat.has_batch_norm:
@@ -424,8 +624,8 @@ def profile_stats(ls, L, chance: float, norm: float, wall_fraction: float = WALL
 def _profiles(lab, model, bn, w, U, ls, l2=0.0, data_seed=0):
     """L(w + l u_i) on the grid under definition ``bn``: one batched call per profile set (per half-line
     pair for "interpolated", whose statistics depend on the line)."""
-    if model == "quadratic":
-        return loss_along(_quadratic(lab).losses, w.double(), U.double(), ls)
+    if model in EXACT:
+        return loss_along(_exact(lab, model).losses, w.double(), U.double(), ls)
     prob = _problem(lab, model, l2, data_seed)
     wd, Ud = prob.theta(w), prob.theta(U)
     if bn != "interpolated" or not prob.flat.has_batch_norm:
@@ -457,7 +657,8 @@ def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float
     from ..nets.config import config_hash
 
     _check_bn(bn)
-    key_cfg = "quadratic" if model == "quadratic" else config_hash(sgd_config(lab, model, l2))
+    key_cfg = (model, PLANTED_DATA_SEED) if model in PLANTED_MODELS else (
+        "quadratic" if model == "quadratic" else config_hash(sgd_config(lab, model, l2)))
 
     def build():
         run = sgd_run(lab, model, seed, l2)
@@ -469,9 +670,12 @@ def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float
 
     raw = lab.cached("av_profiles", (key_cfg, seed, bn, l2, N_DIRS, GRID_PER_DECADE), build,
                      f"A1 profiles {model} bn={bn} l2={l2} seed {seed}")
-    C = 10
+    C = _exact(lab, model).C if model in PLANTED_MODELS else 10
     s = profile_stats(raw["ls"], raw["L"], chance_loss(model, C), raw["norm"], wall_fraction, r_steps, first_order)
     s.metrics.update({"model": model, "bn": bn, "l2": l2})
+    if model == "planted-valley":
+        q = _planted(lab, model)
+        s.metrics.update({"planted_fraction": q.fraction, "wall_sigma": q.sigma, "wall_a": q.a})
     return s
 
 
@@ -517,12 +721,16 @@ def av_l2(lab, label, sample, model, bn="recomputed", l2=L2, first_order="remove
     return Sample(metrics={**m, "l2": l2}, not_measurable=why)
 
 
-def av_batchnorm(lab, label, sample, bn="recomputed", twin=False, first_order="removed") -> Sample:
+def av_batchnorm(lab, label, sample, bn="recomputed", twin=False, first_order="removed",
+                 models=("mlp", "mlp-bn")) -> Sample:
     """A6: the A1 fraction of the MLP with batch norm (under ``bn``) minus that of the same MLP without, same
-    seed: ``bn_excess``. ``twin=True`` (the control): the MLP without BN at seed + 5 in place of the BN net."""
-    base = point_profiles(lab, "mlp", sample, "recomputed", first_order=first_order)
-    other = (point_profiles(lab, "mlp", sample + 5, "recomputed", first_order=first_order) if twin
-             else point_profiles(lab, "mlp-bn", sample, bn, first_order=first_order))
+    seed: ``bn_excess``. ``twin=True`` (the control): the MLP without BN at seed + 5 in place of the BN net.
+    ``models`` = (without, with): the pair compared (the positive control: ("planted-no-wall", "planted-valley"),
+    the same least-squares model without and with its planted wall)."""
+    without, with_ = models
+    base = point_profiles(lab, without, sample, "recomputed", first_order=first_order)
+    other = (point_profiles(lab, without, sample + 5, "recomputed", first_order=first_order) if twin
+             else point_profiles(lab, with_, sample, bn, first_order=first_order))
     m, why = _compare(other, base, "bn", "base")
     if "log_ratio" in m:
         m["bn_excess"], m["bn_log_ratio"] = m.pop("fraction_change"), m.pop("log_ratio")
@@ -531,7 +739,7 @@ def av_batchnorm(lab, label, sample, bn="recomputed", twin=False, first_order="r
 
 def _eval(fns, thetas, model, lab, l2=0.0):
     """{name: f(thetas)} for the loss functions ``fns``, in float64 on the CPU."""
-    if model == "quadratic":
+    if model in EXACT:
         T = torch.stack([t.double() for t in thetas])
         return {k: f(T).double().cpu() for k, f in fns.items()}
     prob = _problem(lab, model, l2)
@@ -618,7 +826,7 @@ def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa", sta
     else:
         raise ValueError(f"line must be 'sgd-swa' or 'random', got {line!r}")
     fns = loss_fns(lab, model, bn, ref=run["sgd"], line=(start, swa))
-    if model == "quadratic":
+    if model in EXACT:
         el = extended_line(fns, start, swa, t_min=-1.0, t_max=2.0, n_points=31)
     else:
         prob = _problem(lab, model)
@@ -678,6 +886,9 @@ def _neuron_loss64(prob):
     return losses
 
 
+NEURON_SURFACES = ("neuron", "quadratic-surrogate", "planted")
+
+
 def av_neuron(lab, label, sample, point="sgd", surface="neuron", wall_fraction=WALL_FRACTION, r_steps=R_STEPS,
               first_order="removed") -> Sample:
     """A4: one sigmoid neuron (weight, bias) on ``gaussians`` drawn with data seed ``sample``, trained by the
@@ -685,26 +896,43 @@ def av_neuron(lab, label, sample, point="sgd", surface="neuron", wall_fraction=W
     64 directions evenly spaced on the half circle, the declared rule (Delta = 0.1 ln 2): ``asymmetry`` =
     the largest margin over directions in units of Delta (the rule: >= c / Delta = 0.1). ``surface=
     "quadratic-surrogate"`` (the control): the same measurement on L(theta*) + 1/2 (theta - theta*)^T H
-    (theta - theta*), the neuron's second-order surrogate at its minimum theta* (symmetric about theta*)."""
+    (theta - theta*), the neuron's second-order surrogate at its minimum theta* (symmetric about theta*).
+    ``surface="planted"`` (the positive control): that surrogate plus ``linex_wall`` along the direction of the
+    neuron's largest per-example gradient noise at theta* (``noise_axis``), curvature a = v^T H v, length sigma =
+    ``sgd_spread`` of the declared SGD on the surrogate: the valley of ``PlantedValley``, planted in (w, b)."""
     if point not in ("sgd", "minimum"):
         raise ValueError(f"point must be 'sgd' or 'minimum', got {point!r}")
-    if surface not in ("neuron", "quadratic-surrogate"):
-        raise ValueError(f"surface must be 'neuron' or 'quadratic-surrogate', got {surface!r}")
+    if surface not in NEURON_SURFACES:
+        raise ValueError(f"surface must be one of {NEURON_SURFACES}, got {surface!r}")
     from torch.func import hessian
 
     prob = _problem(lab, "neuron", data_seed=sample)
     run = sgd_run(lab, "neuron", 0, data_seed=sample)
     f = _neuron_loss64(prob)
     th_min = neuron_minimum(prob, run["sgd"])
+    planted = {}
     if surface == "neuron":
         fn = f
     else:
         H = hessian(lambda t: f(t[None])[0])(th_min)
         L0 = float(f(th_min[None])[0])
 
-        def fn(T):
+        def surrogate(T):
             d = T.double().reshape(-1, 2) - th_min
             return L0 + 0.5 * torch.einsum("ki,ij,kj->k", d, H, d)
+        fn = surrogate
+        if surface == "planted":
+            x, y = prob.data.X_train.double().view(-1), prob.data.y_train.double()
+            G = (torch.sigmoid(th_min[0] * x + th_min[1]) - y)[:, None] * torch.stack([x, torch.ones_like(x)], 1)
+            v = noise_axis(G)
+            a = float(v @ H @ v)
+            sigma = sgd_spread(H, G, LR, BATCH, v)
+            wall = linex_wall(a, sigma, v, th_min)
+
+            def fn(T):
+                return surrogate(T) + wall(T)
+            planted = {"wall_a": a, "wall_sigma": sigma,
+                       "planted_fraction": planted_fraction(surrogate, th_min, v, a, sigma, math.log(2))}
     w = run["sgd"].double() if point == "sgd" else th_min
     ang = torch.arange(N_NEURON_DIRS, dtype=torch.float64) * math.pi / N_NEURON_DIRS
     U = torch.stack([ang.cos(), ang.sin()], 1)
@@ -713,7 +941,7 @@ def av_neuron(lab, label, sample, point="sgd", surface="neuron", wall_fraction=W
     L = loss_along(fn, w, U, ls)
     s = profile_stats(ls, L, math.log(2), norm, wall_fraction, r_steps, first_order)
     s.metrics.update({"w": float(w[0]), "b": float(w[1]), "w_min": float(th_min[0]), "b_min": float(th_min[1]),
-                      "distance_to_minimum": float((w - th_min).norm())})
+                      "distance_to_minimum": float((w - th_min).norm()), **planted})
     if not s.not_measurable:
         s.metrics["asymmetry"] = s.metrics["max_margin_over_delta"]
         j, sign = s.arrays["sharp"]

@@ -1,7 +1,9 @@
 """Weight averaging across wedges (C16, §4.5, Fig 6): SWA fails when cyclic snapshots change wedges (a high
 maximum learning rate) and works within one (a low one), on trained networks.
 
-Protocols: ``net_swa_cyclic`` (C16), ``net_swa_same_basin`` (its control).
+Protocols: ``net_swa_cyclic`` (C16), ``net_swa_same_basin`` (its control), ``toy_swa_cyclic`` (its positive
+control: the same scan, arms and ``swa_metrics`` on a planted classifier whose low-loss set is the toy's wedges,
+``WedgeClassifier``).
 
 From a trained optimum, a cyclic phase (``averaging.cyclic_snapshots``: SGD, momentum 0.9, minibatch 64,
 cosine cycles of 100 updates from lr_max to 0, 5 cycles, one snapshot per cycle) at a low and a high maximum
@@ -236,5 +238,159 @@ def net_swa_same_basin(lab, label, sample) -> Sample:
         m = swa_metrics(prob.train_losses, lambda T, which: prob.logits(T, X[which]), d.y_train, d.y_test, S,
                         prob.theta(wa.theta), prob.theta(opt.theta), d.num_classes)
         out.update({f"{k}_{arm}": v for k, v in m.items()})
+    out["ensemble_advantage_gain"] = out["ensemble_advantage_high"] - out["ensemble_advantage_low"]
+    return Sample(metrics=out)
+
+
+# -- positive control: cyclic SGD on a planted multi-wedge classifier ----------------------------------------
+C16_TOY = {"D": 10, "n": 8, "classes": 10, "n_train": 256, "n_test": 256, "spread": 0.1}
+
+
+class WedgeClassifier:
+    """A planted classifier on the toy n-wedge landscape (C16's positive control): its low-loss set is the
+    union of the wedges, and leaving a wedge costs loss as leaving one costs a network.
+
+    Example i is a shift xi_i ~ N(0, (spread eps)^2 I) with a label y_i (uniform over C classes); its logits are
+    m_i(P) e_{y_i}, with the margin
+
+        m_i(P) = m0 (1 - d(P - xi_i) / eps),   m0 = ln((C - 1) / (exp(1e-3) - 1)),
+
+    d the toy loss (the distance to the nearest n-wedge, §3.2), so an example's cross-entropy
+    ln(1 + (C - 1) e^{-m}) is 1e-3 (the tier's target loss) on a wedge, and chance, ln C, at distance eps from
+    every wedge. eps = d(P0), the init's own distance to its nearest wedge: the init is at chance, as a network at
+    its initialization. Test examples are fresh shifts and labels.
+    """
+
+    def __init__(self, seed: int, D: int = C16_TOY["D"], n: int = C16_TOY["n"], classes: int = C16_TOY["classes"],
+                 n_train: int = C16_TOY["n_train"], n_test: int = C16_TOY["n_test"], spread: float = C16_TOY["spread"]):
+        from ..geometry.toy import WedgeLandscape, random_points
+
+        self.land, self.C = WedgeLandscape(D, n), classes
+        self.P0 = random_points(D, 1, seed=16_000 + seed)[0]
+        self.eps = float(self.land.loss(self.P0))
+        self.m0 = math.log((classes - 1) / math.expm1(1e-3))
+        g = torch.Generator().manual_seed(16_000_003 + seed)
+        self.xi = {k: spread * self.eps * torch.randn(N, D, generator=g, dtype=torch.float64)
+                   for k, N in (("train", n_train), ("test", n_test))}
+        self.y = {k: torch.randint(classes, (len(v),), generator=g) for k, v in self.xi.items()}
+        self.start = self.land.nearest_point(self.P0)
+
+    def margins(self, T: torch.Tensor, which: str = "train", idx=None) -> torch.Tensor:
+        """m_i(P) for every row P of T (K, D) and example i: shape (K, N)."""
+        xi = self.xi[which] if idx is None else self.xi[which][idx]
+        return self.m0 * (1 - self.land.loss(T.unsqueeze(1) - xi.unsqueeze(0)) / self.eps)
+
+    def logits(self, T: torch.Tensor, which: str = "train") -> torch.Tensor:
+        """(K, N, C): m_i on the label's logit, 0 on the others."""
+        m = self.margins(T, which)
+        return m.unsqueeze(-1) * torch.nn.functional.one_hot(self.y[which], self.C).to(m.dtype)
+
+    def _ce(self, m: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.softplus(math.log(self.C - 1) - m)  # ln(1 + (C - 1) e^{-m}), without overflow
+
+    def train_losses(self, T: torch.Tensor) -> torch.Tensor:
+        """Mean training cross-entropy of every row of T: (K,)."""
+        return self._ce(self.margins(T)).mean(-1)
+
+    def accuracy(self, T: torch.Tensor) -> torch.Tensor:
+        """Training accuracy of every row of T (the label's logit is the largest iff m_i > 0): (K,)."""
+        return (self.margins(T) > 0).double().mean(-1)
+
+    def cyclic(self, lr_max: float, seed: int = 0) -> dict:
+        """The cyclic phase of C16_CYCLE from ``start``: heavy-ball SGD (torch.optim.SGD) on minibatches in
+        epoch-wise random order, the cosine schedule of ``averaging.CyclicConfig``, a snapshot per cycle end."""
+        from ..nets.averaging import CyclicConfig
+
+        cfg = CyclicConfig(lr_max=lr_max, seed=seed, **C16_CYCLE)
+        theta = self.start.clone().requires_grad_(True)
+        opt = torch.optim.SGD([theta], lr=cfg.lr(0), momentum=cfg.momentum)
+        N, B = len(self.xi["train"]), cfg.batch_size
+        gen = torch.Generator().manual_seed(0xA5E0000 + seed)
+        perm, pos, snaps = None, N, []
+        for t in range(cfg.cycle_steps * cfg.n_cycles):
+            if pos + B > N:
+                perm, pos = torch.randperm(N, generator=gen), 0
+            idx = perm[pos:pos + B]
+            pos += B
+            loss = self._ce(self.margins(theta.unsqueeze(0), "train", idx)).mean()
+            if not torch.isfinite(loss):
+                return {"diverged": f"minibatch loss {float(loss.detach())} at update {t} (lr {cfg.lr(t):.4g})"}
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for grp in opt.param_groups:
+                grp["lr"] = cfg.lr(t)
+            opt.step()
+            if (t + 1) % cfg.cycle_steps == 0:
+                snaps.append(theta.detach().clone())
+        S = torch.stack(snaps)
+        return {"snapshots": S, "train_loss": self.train_losses(S).tolist(), "train_acc": self.accuracy(S).tolist()}
+
+    def arm(self, lr_max: float, seed: int = 0) -> dict:
+        """``swa_metrics`` of the cyclic phase at ``lr_max`` (raises SnapshotsDegraded as ``_arm`` does)."""
+        r = self.cyclic(lr_max, seed)
+        if "diverged" in r:
+            raise SnapshotsDegraded(f"the toy cyclic phase at max lr {lr_max:g} diverged: {r['diverged']}")
+        bad = [(k, a) for k, a in enumerate(r["train_acc"]) if not a >= C16_STABLE_ACC]
+        if bad:
+            raise SnapshotsDegraded(f"the toy cyclic phase at max lr {lr_max:g} degraded: snapshot(s) "
+                                    + ", ".join(f"{k} (train accuracy {a:.3f})" for k, a in bad))
+        S = r["snapshots"]
+        return {**swa_metrics(self.train_losses, self.logits, self.y["train"], self.y["test"], S, S.mean(0),
+                              self.start, self.C),
+                "snapshot_min_acc": float(min(r["train_acc"])), "wedge_changes": self.wedge_changes(S)}
+
+    def wedge_changes(self, S: torch.Tensor) -> int:
+        """How many consecutive snapshots lie on different nearest wedges."""
+        W = self.land.long_axes(S)
+        return int(sum(bool((W[k] != W[k + 1]).any()) for k in range(len(S) - 1)))
+
+    def scan_point(self, lr: float) -> tuple[float, float | None, float]:
+        """(lr, min snapshot training accuracy or None if diverged, mean consecutive barrier / ln C), as
+        ``_scan_point``."""
+        from ..nets import averaging as av
+
+        r = self.cyclic(lr)
+        if "diverged" in r:
+            return lr, None, math.nan
+        S = r["snapshots"]
+        cons = [b.barrier for b in av.snapshot_barriers(self.train_losses, S, S.mean(0), C16_LINE_POINTS).consecutive]
+        return lr, float(min(r["train_acc"])), float(np.mean(cons)) / math.log(self.C)
+
+
+def toy_swa_cyclic(lab, label, sample) -> Sample:
+    """C16's positive control: ``net_swa_cyclic`` on ``WedgeClassifier``s. The max-LR window is scanned as
+    ``scan_window`` scans it (C16_GRID, refined by ``refined_grid``, ``max_lr_window``) on the classifier of seed
+    C16_SCAN_OPTIMUM, which is no sample; the sample's classifier (seed ``sample``: its own init, examples and
+    optimum) is then measured at the window's low and high max-LR, stepping the high arm down as ``high_arm``
+    does; every number is ``swa_metrics``'s."""
+    if sample == C16_SCAN_OPTIMUM:
+        raise ValueError(f"seed {C16_SCAN_OPTIMUM} chose the max-LR window; it cannot be a sample")
+    def build():
+        scan_model = WedgeClassifier(C16_SCAN_OPTIMUM)
+        coarse = [scan_model.scan_point(lr) for lr in C16_GRID]
+        fine = [scan_model.scan_point(lr) for lr in refined_grid([(lr, acc) for lr, acc, _ in coarse])]
+        scan = sorted(coarse + fine, key=lambda r: r[0])
+        low, high = max_lr_window([(lr, acc) for lr, acc, _ in scan])
+        return {"lr_low": low, "lr_high": high, "scan_lr": [s[0] for s in scan],
+                "scan_min_acc": [s[1] if s[1] is not None else float("nan") for s in scan],
+                "scan_barrier_over_chance": [s[2] for s in scan], "scan_refined": len(fine)}
+
+    key = (C16_TOY, C16_GRID, C16_REFINE, C16_CYCLE, C16_STABLE_ACC, C16_SCAN_OPTIMUM)
+    win = build() if lab is None else lab.cached("c16_toy_scan", key, build, "C16 toy max-LR scan")
+    low, high = win["lr_low"], win["lr_high"]
+    model = WedgeClassifier(sample)
+    degraded, lr_high, high_m = [], None, None
+    for lr in sorted((x for x in win["scan_lr"] if low < x <= high), reverse=True):
+        try:
+            lr_high, high_m = lr, model.arm(lr, seed=sample)
+            break
+        except SnapshotsDegraded:
+            degraded.append(lr)
+    out = {**win, "lr_high_window": high, "lr_high": lr_high, "premise_tried": _tried(win, lr_high, degraded)}
+    out.update({f"{k}_low": v for k, v in model.arm(low, seed=sample).items()})
+    if high_m is None:
+        return Sample(metrics={k: v for k, v in out.items() if v is not None},
+                      not_measurable=f"seed {sample}'s snapshots degrade at every scanned max-LR above the low one")
+    out.update({f"{k}_high": v for k, v in high_m.items()})
     out["ensemble_advantage_gain"] = out["ensemble_advantage_high"] - out["ensemble_advantage_low"]
     return Sample(metrics=out)

@@ -32,15 +32,53 @@ def _c1_errors(land: WedgeLandscape, P: torch.Tensor, reference) -> dict:
             "max_rel_err_nearest": float(((L - (P - land.nearest_point(P)).norm(dim=-1)).abs() / scale).max())}
 
 
-def wedge_distance(lab, label, sample, rotation=None, reference="brute-force", points=200) -> Sample:
+PLANTED_RHO = (1e-3, 0.9)  # C1 planted points: distance / smallest long coordinate, log-spread over this range
+
+
+def planted_points(D: int, n: int, k: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """k points (wedge frame) at a known distance r from a known wedge, and r (the C1 positive control).
+
+    Point j: a random n-subset T_j of the axes carries long coordinates sign * U[1, 2]; the other D - n
+    coordinates are r_j u_j (u_j a random unit vector of that complement) with r_j = rho_j * min|long|,
+    rho_j log-spaced over ``PLANTED_RHO``. Every short |coordinate| <= r_j < every long one, so the D - n
+    smallest |coordinates| are exactly the complement of T_j and the distance to the nearest n-wedge is, in
+    closed form, r_j (n = 0: r_j = |P_j|, the distance to the origin; n = D: r_j = 0). The whole point is
+    then scaled by 10^-3 .. 10^3 (as the primary's points), r_j with it."""
+    g = torch.Generator().manual_seed(seed)
+    Q = torch.zeros(k, D, dtype=torch.float64)
+    r = torch.zeros(k, dtype=torch.float64)
+    rho = torch.logspace(math.log10(PLANTED_RHO[0]), math.log10(PLANTED_RHO[1]), k, dtype=torch.float64)
+    for j in range(k):
+        perm = torch.randperm(D, generator=g)
+        long, short = perm[:n], perm[n:]
+        sign = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0).to(torch.float64)
+        Q[j, long] = sign * (1 + torch.rand(n, generator=g, dtype=torch.float64))
+        if D - n:
+            u = torch.randn(D - n, generator=g, dtype=torch.float64)
+            r[j] = rho[j] * (float(Q[j, long].abs().min()) if n else 1.0)
+            Q[j, short] = r[j] * u / u.norm()
+    scale = torch.logspace(-3, 3, k, dtype=torch.float64)[torch.randperm(k, generator=g)]
+    return Q * scale.unsqueeze(1), r * scale
+
+
+def wedge_distance(lab, label, sample, rotation=None, reference="brute-force", points=200, planted=False) -> Sample:
     """C1: the toy loss against the brute-force distance over all n-subsets and against |P - nearest|,
     at 200 points spread over 6 decades of norm; ``reference="single-wedge"`` compares with the distance
-    to one fixed wedge (the first n axes) instead."""
+    to one fixed wedge (the first n axes) instead. ``planted=True`` (the positive control): the same two
+    comparisons at points planted at a known distance r from a known wedge (``planted_points``), with
+    max_rel_err_planted = max |loss - r| / |P| beside them."""
     D, n, seed = sample
     land = WedgeLandscape(D, n, rotation=rotation, seed=seed)
-    P = random_points(D, points, seed=seed) * torch.logspace(-3, 3, points, dtype=torch.float64).unsqueeze(1)
+    if planted:
+        Q, r = planted_points(D, n, points, seed)
+        P = land.from_frame(Q)
+    else:
+        P = random_points(D, points, seed=seed) * torch.logspace(-3, 3, points, dtype=torch.float64).unsqueeze(1)
     ref = land.brute_force_loss if reference == "brute-force" else (lambda X: X[..., n:].norm(dim=-1))
-    return Sample(metrics=_c1_errors(land, P, ref))
+    metrics = _c1_errors(land, P, ref)
+    if planted:
+        metrics["max_rel_err_planted"] = float(((land.loss(P) - r).abs() / P.norm(dim=-1).clamp_min(1e-300)).max())
+    return Sample(metrics=metrics)
 
 
 SUCCESS = 1e-6  # C2 exact solver: "reaches" = loss <= 1e-6 x its start
@@ -193,14 +231,54 @@ def hyperplane_threshold_adam(land, seed: int, s: int | None = None, draws: int 
                   arrays={"d": grid, "ratio": [max(dist[d]) for d in grid], "D_minus_n": s})
 
 
+class SingleWedge:
+    """The distance to one n-wedge, the span of the first n axes: L(P) = |P_{n:}| (the C2 positive control).
+
+    A random d-plane theta M + P0 through a generic P0 meets this one n-subspace iff d >= D - n (general
+    position), so d_lim = D - n exactly. On the plane L^2 = |theta M_{:, n:} + P0_{n:}|^2 is a convex quadratic:
+    ``exact_minimize`` solves it by least squares (the global minimum); ``squared_loss_and_grad`` gives
+    (L^2, 2 P with the first n coordinates zeroed) for the batched Adam of the primary."""
+
+    def __init__(self, D: int, n: int):
+        WedgeLandscape(D, n)
+        self.D, self.n = D, n
+
+    @property
+    def s(self) -> int:
+        return self.D - self.n
+
+    def __repr__(self) -> str:
+        return f"SingleWedge(D={self.D}, n={self.n})"
+
+    def squared_loss(self, P: torch.Tensor) -> torch.Tensor:
+        return P[..., self.n:].square().sum(-1)
+
+    def squared_loss_and_grad(self, P: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        short = P * (torch.arange(self.D, device=P.device) >= self.n).to(P.dtype)
+        return short.square().sum(-1), 2 * short
+
+    def loss(self, P: torch.Tensor) -> torch.Tensor:
+        return self.squared_loss(P).sqrt()
+
+    def exact_minimize(self, P0: torch.Tensor, M: torch.Tensor) -> tuple[torch.Tensor, float]:
+        theta = torch.linalg.lstsq(M[:, self.n:].T, -P0[self.n:].unsqueeze(-1), driver="gelsd").solution.squeeze(-1)
+        P = theta @ M + P0
+        return P, float(self.loss(P))
+
+
+LANDSCAPES = ("wedges", "point", "single-wedge")
+
+
 def hyperplane_dimension(lab, label, sample, D, n, solver="exact", predicted_offset=0,
                          landscape="wedges") -> Sample:
     """C2: d_lim, the window D-n +/- 3, and the re-draw spread at D-n-5. ``solver="adam-squared"`` (the
     primary): Adam on the squared loss over a grid of d, 3 draws each; ``exact`` / ``adam``: bisection.
-    ``landscape="point"``: the same measurement on the distance to one point (no wedges), against D - n."""
-    if landscape not in ("wedges", "point"):
-        raise ValueError(f"landscape must be 'wedges' or 'point', got {landscape!r}")
-    land = WedgeLandscape(D, n if landscape == "wedges" else 0)
+    ``landscape="point"``: the same measurement on the distance to one point (no wedges), against D - n;
+    ``landscape="single-wedge"``: on the distance to one n-wedge (``SingleWedge``: d_lim = D - n by
+    construction, the positive control)."""
+    if landscape not in LANDSCAPES:
+        raise ValueError(f"landscape must be one of {LANDSCAPES}, got {landscape!r}")
+    land = SingleWedge(D, n) if landscape == "single-wedge" else WedgeLandscape(D, n if landscape == "wedges" else 0)
     if solver == "adam-squared":
         return hyperplane_threshold_adam(land, sample, s=D - n)
     predicted = None if not predicted_offset else D - n + predicted_offset

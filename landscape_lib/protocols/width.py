@@ -23,6 +23,7 @@ import dataclasses
 import math
 
 import numpy as np
+import torch
 
 from ..geometry import probes
 from ..stats import spearman_trend
@@ -130,3 +131,94 @@ def net_width_sweep(lab, label, sample, hyperparameter, values, sign, too_strong
         intervals={"signed_spearman": tuple(tr["ci"])}, pvalues={"signed_spearman": tr["p_positive"]},
         arrays={"values": list(values), "widths": [list(map(float, w)) for w in W],
                 "too_strong": list(too_strong), "too_strong_widths": [list(map(float, w)) for w in T]})
+
+
+# -- positive control: a planted tunnel that gradient descent widens until it is stable -----------------------
+C14_TOY_D = 52  # the plane (a, b) of the tunnel's floor + 50 short coordinates
+C14_TOY_STEPS = 3000
+
+
+class WideningTunnel:
+    """A tunnel whose width grows along its floor (C14's positive control).
+
+    P = (a, b, x) in R^D with (a, b) = r (cos phi, sin phi) the floor's plane and x in R^{D-2} the short
+    coordinates. With the width w(phi) = w0 exp(phi) and h' = high_loss / (sqrt(2) - 1),
+
+        L(P) = h' (sqrt(1 + |x|^2 / w(phi)^2) - 1) + (r - 1)^2 / 2,
+
+    so across the floor L = high_loss exactly at |x| = w (the width the probes read, up to the random
+    directions' share of x), the curvature there is h' / w^2, and far from the floor the slope is bounded
+    (h' / w): a run unstable across the tunnel oscillates instead of escaping. The radial well holds |P| at 1,
+    so the angular width (w / |P|) is the width itself. Gradient descent at lr is stable on the floor only where
+    lr h' / w^2 < 2, i.e. where w > w_stable(lr) = sqrt(lr h' / 2); on a narrower stretch the oscillation of x
+    drives phi up (dL/dphi < 0 wherever x != 0) until it is stable. So the width of the stretch GD ends in is
+    planted at w_stable(lr), proportional to sqrt(lr): the size the stability bound gives, no more.
+    """
+
+    def __init__(self, D: int = C14_TOY_D, w0: float = 0.01, high_loss: float = 0.5 * math.log(10)):
+        self.D, self.w0, self.high_loss = D, w0, high_loss
+        self.h = high_loss / (math.sqrt(2.0) - 1.0)
+
+    def width(self, P):
+        """w(phi) = w0 exp(phi), phi = atan2(b, a)."""
+        return self.w0 * torch.exp(torch.atan2(P[..., 1], P[..., 0]))
+
+    def loss(self, P):
+        r = P[..., :2].norm(dim=-1)
+        return self.h * (torch.sqrt(1 + P[..., 2:].square().sum(-1) / self.width(P).square()) - 1) + 0.5 * (r - 1) ** 2
+
+    def stable_width(self, lr: float) -> float:
+        """w_stable(lr) = sqrt(lr h' / 2): the narrowest stretch of floor on which GD at ``lr`` is stable."""
+        return math.sqrt(lr * self.h / 2)
+
+    def init(self, seed: int) -> "torch.Tensor":
+        """(a, b) = (1, 0) (phi = 0: the tunnel at its narrowest, w0), x a random direction of length w0 / 10."""
+        g = torch.Generator().manual_seed(14_000 + seed)
+        x = torch.randn(self.D - 2, generator=g, dtype=torch.float64)
+        return torch.cat([torch.tensor([1.0, 0.0], dtype=torch.float64), x * (0.1 * self.w0 / x.norm())])
+
+    def train(self, lrs, seeds, steps: int = C14_TOY_STEPS) -> "torch.Tensor":
+        """Full-batch gradient descent for ``steps`` updates, one independent run per (lr, seed) pair of
+        ``lrs`` x ``seeds`` (rows lr-major), all in one batch: shape (len(lrs) * len(seeds), D)."""
+        P = torch.stack([self.init(s) for _ in lrs for s in seeds])
+        lr = torch.tensor([float(v) for v in lrs for _ in seeds], dtype=torch.float64).unsqueeze(1)
+        for _ in range(steps):
+            X = P.clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.loss(X).sum(), X)
+            P = P - lr * g
+        return P
+
+
+def toy_width_sweep(lab, label, sample, hyperparameter="lr", values=(), sign=1, width="angular") -> Sample:
+    """C14's positive control: the learning-rate sweep on ``WideningTunnel`` (gradient descent at each lr of
+    ``values`` for C14_TOY_STEPS updates, seeds = ``sample``), each trained point's tunnel width measured as
+    ``run_width`` measures the networks' (C14_N_DIRS Gaussian unit directions, the same per seed, at C14_GRID x
+    |theta|, the level h = ln(10) / 2, ``probes.tunnel_width``), and the same signed Spearman trend with its
+    stratified bootstrap interval (``stats.spearman_trend``)."""
+    if hyperparameter != "lr":
+        raise ValueError(f"the planted tunnel widens with the learning rate only, got {hyperparameter!r}")
+    if width not in ("angular", "absolute"):
+        raise ValueError(f"width must be 'angular' or 'absolute', got {width!r}")
+    land = WideningTunnel()
+    seeds = tuple(sample)
+    trained = land.train(values, seeds).view(len(values), len(seeds), -1)
+    W, planted = [], []
+    for lr, runs in zip(values, trained):
+        row = []
+        for seed, th in zip(seeds, runs):
+            norm = float(th.norm())
+            U = probes.random_directions(C14_N_DIRS, th, "gaussian", seed=C14_DIRECTION_SEED + seed)
+            a = [g * norm for g in C14_GRID]
+            L = probes.loss_along(land.loss, th, U, a)
+            tw = probes.tunnel_width(L, a, land.high_loss, base_loss=float(land.loss(th)), theta_norm=norm,
+                                     min_directions=C14_N_DIRS)
+            row.append(tw.angular_median if width == "angular" else tw.median)
+        W.append(row)
+        planted.append(land.stable_width(lr))
+    tr = spearman_trend(values, W, sign)
+    return Sample(metrics={"signed_spearman": tr["signed"], "spearman": tr["rho"], "sign": sign,
+                           "n_runs": tr["n_runs"], "hyperparameter": hyperparameter, "width": width,
+                           "values": list(values), "median_width": [float(np.median(w)) for w in W],
+                           "planted_stable_width": planted, "censored_directions": 0},
+                  intervals={"signed_spearman": tuple(tr["ci"])}, pvalues={"signed_spearman": tr["p_positive"]},
+                  arrays={"values": list(values), "widths": [list(map(float, w)) for w in W]})

@@ -39,7 +39,8 @@ from . import tables
 # Story (role) and feature (claim) labels sort by name in the order a reader expects: the report tree is
 # sorted by name (report.cli), so roles read primary, variants, controls and claims C01..C17, A01..A06.
 ROLE_STORY = {"primary": "1 primary (headline)", "replication": "2 toy replication",
-              "variant": "3 variants (sensitivity)", "control": "4 controls (must not hold)"}
+              "variant": "3 variants (sensitivity)", "control": "4 controls (must not hold)",
+              "positive": "5 positive controls (must hold)"}
 ROW_ATTACHMENT = "row.json"
 TABLE_ATTACHMENT = "measured vs threshold"
 TABLE_CSS = ("<style>body,table{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:13px}"
@@ -103,6 +104,13 @@ def row_description(row: dict, claim=None) -> str:
                 + (f" -- **flips: {s['flip']}**" if s.get("flip") else " -- the same verdict across the range"), ""]
     if row.get("note"):
         out += [f"**Note:** {row['note']}", ""]
+    if row.get("positives"):
+        out += ["**Matched positive controls:** " + ", ".join(f"`{c}`" for c in row["positives"]), ""]
+    if role == "positive":
+        out += [f"**Planted (must hold):** {row.get('planted', '')}", ""]
+        if verdict != "holds":
+            out += ["**The positive control does not hold: the measurement cannot see the planted effect, so it cannot "
+                    "refute the claim.**", ""]
     if role == "control":
         if row.get("holds_if"):
             out += [f"**This control would have held if:** {row['holds_if']}", ""]
@@ -237,6 +245,9 @@ def verdict_message(row: dict | None, verdict: str, role: str) -> str:
     if role == "control" and verdict == "holds":
         head = (f"CONTROL HOLDS: the measurement does not discriminate the claim from its negative control.{reason} "
                 + matches)
+    elif role == "positive" and verdict != "holds":
+        head = (f"POSITIVE CONTROL FAILS: the measurement cannot see the planted effect ({row.get('planted', '')})."
+                f"{reason} " + matches)
     elif verdict == "refuted":
         head = f"REFUTED claim: it does not reproduce on this case.{reason} {matches}"
     elif verdict == "inconclusive":
@@ -248,6 +259,8 @@ def verdict_message(row: dict | None, verdict: str, role: str) -> str:
     body = tables.text(row) if row.get("decided") else ""
     if role == "control" and row.get("holds_if"):
         body += ("\n" if body else "") + f"  this control would have held if: {row['holds_if']}"
+    if role == "positive" and row.get("planted"):
+        body += ("\n" if body else "") + f"  planted: {row['planted']}"
     return head + ("\n" + body if body else "")
 
 
@@ -356,6 +369,7 @@ def add_overview(results_dir, headline_html: str | None = None) -> None:
 ERROR = "Error"
 REGRESSION = "Regression against baseline"
 CONTROL_HOLDS = "Control holds (measurement does not discriminate)"
+POSITIVE_FAILS = "Positive control fails (measurement cannot see the planted effect)"
 REFUTED = "Refuted claim (matches baseline)"
 INCONCLUSIVE = "Inconclusive"
 
@@ -375,6 +389,11 @@ CATEGORIES: list[dict] = [
      "allure2": {"matchedStatuses": ["failed"], "messageRegex": r"[\s\S]*REGRESSION:[\s\S]*"},
      "matchers": [{"statuses": ["failed", "broken"], "labels": {"baseline": "^regression$"}},
                   {"statuses": ["failed"], "message": "(^|\\n)REGRESSION:"}]},
+    {"name": POSITIVE_FAILS,
+     "description": "A positive control (the same measurement with the paper's mechanism planted) does not hold: the "
+                    "measurement cannot see the effect, so the claim cannot be refuted by it.",
+     "allure2": {"matchedStatuses": ["failed", "unknown"], "messageRegex": r"POSITIVE CONTROL FAILS[\s\S]*"},
+     "matchers": [{"statuses": ["failed", "unknown"], "labels": {"role": "^positive$", "verdict": "^(refuted|inconclusive)$"}}]},
     {"name": CONTROL_HOLDS,
      "description": "A negative control (the same measurement where the paper's mechanism is absent) holds: the "
                     "measurement does not tell the claim from its control, so the claim's verdict on that "

@@ -32,7 +32,8 @@ VERDICT_STYLE = {  # (text, background)
     "not-measured": ("#57606a", "#eaeef2"),
 }
 ROLE_ORDER = {"primary": 0, "replication": 1, "variant": 2, "control": 3}
-ROLE_TEXT = {"primary": "primary", "replication": "toy replication", "variant": "variant", "control": "control"}
+ROLE_TEXT = {"primary": "primary", "replication": "toy replication", "variant": "variant", "control": "control",
+             "positive": "positive control"}
 
 CSS = """
 body{font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
@@ -181,6 +182,24 @@ def _controls_cell(c: dict, *, links: bool = True) -> str:
     return out
 
 
+def _positives_cell(c: dict, *, links: bool = True) -> str:
+    """Positive controls held of total (must hold), those that did not, and the primaries' power."""
+    pos = c.get("positives") or {"held": 0, "total": 0}
+    if not pos.get("total"):
+        out = '<span class="muted">none (power not shown)</span>'
+    else:
+        cls = "ok" if pos["held"] == pos["total"] else "bad"
+        out = f'<span class="{cls}">{pos["held"]} of {pos["total"]} held</span>'
+        for rid in pos.get("failed") or []:
+            href = f' href="#{escape(_anchor(rid))}"' if links else ""
+            out += (f'<a class="finding"{href} title="a positive control did not hold">'
+                    f'positive FAILS: {escape(rid)} — the measurement cannot see the planted effect</a>')
+    power = tables.power_text(c.get("power") or [])
+    if power:
+        out += f'<div class="muted">power: {escape(power)}</div>'
+    return out
+
+
 def _case_html(r: dict, embed_root: Path | None) -> str:
     role, verdict = r.get("role", ""), r.get("verdict", "")
     held = role == "control" and verdict == "holds"
@@ -197,6 +216,14 @@ def _case_html(r: dict, embed_root: Path | None) -> str:
                      "from its control.</div>")
     if role == "control" and r.get("holds_if"):
         notes.append(f'<div class="note"><b>Would have held if:</b> {escape(r["holds_if"])}</div>')
+    if role == "positive":
+        notes.append(f'<div class="note"><b>Planted (must hold):</b> {escape(r.get("planted", ""))}</div>')
+        if verdict != "holds":
+            notes.append('<div class="regression">The positive control does not hold: the measurement cannot see '
+                         "the planted effect, so it cannot refute the claim.</div>")
+    if r.get("positives"):
+        notes.append('<div class="note"><b>Matched positive controls:</b> '
+                     + ", ".join(escape(c) for c in r["positives"]) + "</div>")
     if r.get("controls"):
         notes.append('<div class="note"><b>Matched negative controls:</b> '
                      + ", ".join(escape(c) for c in r["controls"]) + "</div>")
@@ -253,7 +280,7 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
 
     out = ['<table id="headline"><thead><tr><th>claim</th><th>statement</th><th>verdict (the claim\'s scope)</th>'
            "<th>per configuration</th><th>primary measured [interval]</th><th>toy replication</th>"
-           "<th>variants agreeing</th><th>controls</th></tr></thead><tbody>"]
+           "<th>variants agreeing</th><th>negative controls</th><th>positive controls (must hold)</th></tr></thead><tbody>"]
     for cid, c in claims.items():
         claim = CLAIMS.get(cid)
         verdict = c["verdict"]
@@ -265,7 +292,7 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
         statement = c.get("statement") or (claim.statement if claim else "")
         if verdict == "not-measured":
             out.append(f'<tr class="not-measured" data-claim="{escape(cid)}"><td>{a(cid, escape(cid))}</td>'
-                       f'<td class="stmt">{escape(statement)}</td><td>{pill(verdict)}</td><td colspan="5"></td></tr>')
+                       f'<td class="stmt">{escape(statement)}</td><td>{pill(verdict)}</td><td colspan="6"></td></tr>')
             continue
         label = tables.verdict_text(verdict, c.get("qualifier", ""))
         out.append(
@@ -273,7 +300,8 @@ def headline_table(claims: dict, rows: list[dict], *, links: bool = True) -> str
             f"</td><td class=\"stmt\">{escape(statement)}<div class=\"muted\">about: {escape(c.get('scope', ''))}</div></td>"
             f"<td>{pill(verdict, big=True, label=label)}{_note(c)}</td><td>{per}</td>"
             f"<td class=\"meas\">{_interval(c, prim)}</td><td>{_replication_cell(c)}</td>"
-            f"<td class=\"var\">{variants}</td><td class=\"ctl\">{_controls_cell(c, links=links)}</td></tr>")
+            f"<td class=\"var\">{variants}</td><td class=\"ctl\">{_controls_cell(c, links=links)}</td>"
+            f"<td class=\"ctl\">{_positives_cell(c, links=links)}</td></tr>")
     out.append("</tbody></table>")
     return "".join(out)
 

@@ -72,7 +72,7 @@ def merge(reports: Path, header: dict) -> dict:
     """Write claims.json and claims.md from all workers' rows; returns the ledger."""
     rows = collect(reports)
     order = {cid: i for i, cid in enumerate(CLAIMS)}
-    role = {Role.PRIMARY: 0, Role.VARIANT: 1, Role.CONTROL: 2}
+    role = {Role.PRIMARY: 0, Role.REPLICATION: 1, Role.VARIANT: 2, Role.CONTROL: 3, Role.POSITIVE: 4}
     rows.sort(key=lambda r: (order.get(r["claim"], 999), r["configuration"], role.get(r.get("role"), 3), r["case"]))
     ledger = Ledger.of(rows, {**header, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}).as_dict()
     reports = Path(reports)
@@ -93,12 +93,13 @@ def to_markdown(ledger: dict) -> str:
              f"**{ledger['summary']}**", "", f"generated {ledger.get('generated', '')}", "",
              "## Headline (primary cases only)", "",
              "| claim | verdict (in the claim's scope) | per configuration | toy replication | variants agreeing | "
-             "controls refuted | statement |", "|---|---|---|---|---|---|---|"]
+             "negative controls refuted | positive controls held | power | statement |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for e in tables.headline_entries(ledger["claims"], ledger.get("settings")):
         why = f" — {e['why']}" if e["why"] else ""
         repl = f"{e['replication']}" + (f" ({e['replication_why']})" if e["replication_why"] else "")
         lines.append(f"| {e['claim']} | **{e['verdict']}**{why} | {e['per_configuration']} | {repl} | {e['variants']} | "
-                     f"{e['controls']} | {e['statement']} |")
+                     f"{e['controls']} | {e['positives']} | {e['power']} | {e['statement']} |")
     lines += ["", "## Every case", "",
               "| id | role | verdict | measured [interval] | rule | expected | s |", "|---|---|---|---|---|---|---|"]
     for r in ledger["rows"]:

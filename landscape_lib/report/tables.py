@@ -111,6 +111,7 @@ def headline_entries(claims: dict, settings: dict | None = None) -> list[dict]:
     out = []
     for cid, c in claims.items():
         v, ct = c.get("variants") or {"agree": 0, "total": 0}, c.get("controls") or {"refuted": 0, "total": 0}
+        pos = c.get("positives") or {"held": 0, "total": 0}
         per = c.get("per_configuration") or {}
         repl = c.get("replication") or None
         out.append({"claim": cid, "verdict": verdict_text(c["verdict"], c.get("qualifier", "")),
@@ -119,6 +120,8 @@ def headline_entries(claims: dict, settings: dict | None = None) -> list[dict]:
                     "setting": "; ".join(settings.get(k, k) for k in per),
                     "replication": repl["verdict"] if repl else "", "replication_why": (repl or {}).get("why", ""),
                     "variants": f"{v['agree']}/{v['total']}", "controls": f"{ct['refuted']}/{ct['total']}",
+                    "positives": f"{pos['held']}/{pos['total']}", "positives_failed": list(pos.get("failed") or []),
+                    "power": power_text(c.get("power") or []),
                     "held": len(ct.get("held") or []), "statement": c.get("statement", ""), "note": c.get("note", "")})
     return out
 
@@ -135,4 +138,18 @@ def headline_line(e: dict) -> str:
         head += f" -- {e['why']}"
     if e["replication"]:
         head += f" | toy replication: {e['replication']}" + (f" ({e['replication_why']})" if e["replication_why"] else "")
+    head += f" | negative controls refuted {e['controls']}, positive controls held {e['positives']}"
     return head
+
+
+def power_text(power: list[dict]) -> str:
+    """The primaries' power in words: per mean check, the smallest effect detectable with 80% power at its n,
+    and, against a planted effect, the samples it needs."""
+    out = []
+    for p in power:
+        s = f"{p['metric']}: detects >= {fmt(p['detectable'])} at n = {p['n']}"
+        if p.get("planted") is not None:
+            s += f"; planted {fmt(p['planted'])} needs n >= {p['needed']}" if p.get("needed") else \
+                f"; planted {fmt(p['planted'])} not detectable"
+        out.append(s)
+    return "; ".join(dict.fromkeys(out))

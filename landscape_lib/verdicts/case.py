@@ -7,10 +7,13 @@ network configuration of the tier, or a fixed configuration such as "softmax-dig
 shapes); and its ``role``: the claim's **primary** case (the paper's own protocol at the threshold declared
 before measuring), a *variant* (a sensitivity analysis, shown beside the primary, never in the headline), or a
 negative **control** (the same measurement where the paper's mechanism is absent; ``holds_if`` says what
-outcome would have made it hold). A primary (or a replication: the claim's primary protocol in the other
+outcome would have made it hold), or a **positive** control (the same checks and decision on a configuration
+where the mechanism is present by construction; ``planted`` says what is planted, and at what size: it must
+hold, or the measurement cannot see the effect and cannot refute the claim). A primary (or a replication: the claim's primary protocol in the other
 setting, the toy model for a claim about networks) names its matched negative ``controls`` (same claim, same
 measurement, the mechanism absent) and may declare ``sweeps``: constants the paper never fixed, each over a
-declared range with the reason for its ends. Expected outcomes live in the baselines, not here.
+declared range with the reason for its ends, and its matched ``positives`` (default: every positive control of
+the claim). Expected outcomes live in the baselines, not here.
 
 A case on a configuration has one id everywhere: ``types.case_id`` = ``<claim>/<configuration>/<name>``.
 """
@@ -63,6 +66,8 @@ class Case:
     note: str = ""
     controls: tuple[str, ...] = ()
     sweeps: tuple[Sweep, ...] = ()
+    planted: str = ""
+    positives: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.claim not in CLAIMS:
@@ -76,7 +81,12 @@ class Case:
             raise ValueError(f"case {self.claim}/{self.name}: samples must not be empty")
         if self.role == Role.CONTROL and not self.holds_if:
             raise ValueError(f"case {self.claim}/{self.name}: a control says what would have made it hold (holds_if)")
-        if (self.controls or self.sweeps) and self.role not in (Role.PRIMARY, Role.REPLICATION):
+        if self.role == Role.POSITIVE and not self.planted:
+            raise ValueError(f"case {self.claim}/{self.name}: a positive control says what it plants, and at what "
+                             f"size (planted)")
+        if self.planted and self.role != Role.POSITIVE:
+            raise ValueError(f"case {self.claim}/{self.name}: only a positive control plants (role {self.role!r})")
+        if (self.controls or self.sweeps or self.positives) and self.role not in (Role.PRIMARY, Role.REPLICATION):
             raise ValueError(f"case {self.claim}/{self.name}: only a primary or a replication names matched controls "
                              f"and sweeps")
         for sw in self.sweeps:

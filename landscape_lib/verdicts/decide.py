@@ -36,6 +36,7 @@ which ``verdicts.headline`` corrects by Holm over all of a claim's primary check
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -104,11 +105,12 @@ class CheckResult:
     error: str = ""
     p_refute: float | None = None
     note: str = ""
+    statistic: str = ""
 
     def as_dict(self) -> dict:
         c = self.check
         return {"metric": c.metric, "op": c.op, "threshold": c.threshold, "null": c.null_value, "why": c.why,
-                "kind": c.kind,
+                "kind": c.kind, "statistic": self.statistic,
                 "floor": c.noise_floor, "value": self.value, "ci": list(self.ci) if self.ci else None, "n": self.n,
                 "status": self.status, "values": list(self.values), "p_refute": self.p_refute,
                 **({"error": self.error} if self.error else {}), **({"note": self.note} if self.note else {})}
@@ -170,6 +172,36 @@ def interval(values: Sequence[float], statistic: Statistic, floor: float | None 
     raise ValueError(f"interval: statistic {name!r} carries its own interval")
 
 
+POWER = 0.8
+
+
+def detectable_effect(sd: float, n: int, floor: float, level: float = 0.95, power: float = POWER) -> float:
+    """The smallest true distance of a mean from its threshold that the mean's t interval (``interval``) excludes
+    with probability >= ``power``, for n samples of standard deviation ``sd``:
+
+        delta(n) = max(t_{(1+level)/2, n-1} sd / sqrt(n), floor) + t_{power, n-1} sd / sqrt(n)
+
+    (the interval's half-width, never below the floor, plus the sampling spread of the mean at the power's quantile)."""
+    from scipy.stats import t
+
+    if n < 2:
+        return math.inf
+    se = sd / math.sqrt(n)
+    return max(_t(level, n - 1) * se, floor) + float(t.ppf(power, n - 1)) * se
+
+
+def samples_needed(effect: float, sd: float, floor: float, level: float = 0.95, power: float = POWER,
+                   n_max: int = 1000) -> int | None:
+    """The fewest samples whose ``detectable_effect`` is at most ``effect`` (None: not within ``n_max``, or the
+    effect is not larger than the noise floor)."""
+    if not effect > floor:
+        return None
+    for n in range(2, n_max + 1):
+        if detectable_effect(sd, n, floor, level, power) <= effect:
+            return n
+    return None
+
+
 def p_refute(check: Check, value: float, ci, values, statistic: Statistic, given_p=None) -> float | None:
     """The one-sided p-value of "the claimed side is true" for a claim check (small: evidence of refutation)."""
     op, thr = check.op, check.threshold
@@ -196,6 +228,10 @@ def p_refute(check: Check, value: float, ci, values, statistic: Statistic, given
 
 
 def _decide_check(c: Check, samples: Sequence[Sample], stat: Statistic) -> CheckResult:
+    return dataclasses.replace(_decide_one(c, samples, stat), statistic=stat.name)
+
+
+def _decide_one(c: Check, samples: Sequence[Sample], stat: Statistic) -> CheckResult:
     raw = [s.value(c.metric) for s in samples]
     if any(x is None for x in raw):
         return CheckResult(c, math.nan, None, len(raw), Verdict.ERROR, (),

@@ -30,6 +30,8 @@ class Row:
     holds_if: str = ""
     protocol: str = ""
     controls: list = field(default_factory=list)  # the matched negative controls' case names (a primary's)
+    positives: list = field(default_factory=list)  # the matched positive controls' case names (a primary's)
+    planted: str = ""  # a positive control's planted mechanism and its size
     sensitivity: list = field(default_factory=list)  # run.sensitivity: the verdict across each declared sweep
     note: str = ""
     expected: str = ""

@@ -36,6 +36,7 @@ def validate(cases=CASES) -> None:
     for cid in {c.claim for c in cases}:
         scope = CLAIMS[cid].scope
         controls = {c.name for c in cases if c.claim == cid and c.role == Role.CONTROL}
+        positives = {c.name for c in cases if c.claim == cid and c.role == Role.POSITIVE}
         for c in cases:
             if c.claim != cid:
                 continue
@@ -48,7 +49,10 @@ def validate(cases=CASES) -> None:
             missing = [n for n in c.controls if n not in controls]
             if missing:
                 raise ValueError(f"case {cid}/{c.name}: matched controls {missing} are not controls of {cid}")
-        mine = [c for c in cases if c.claim == cid and c.role != Role.CONTROL]
+            missing = [n for n in c.positives if n not in positives]
+            if missing:
+                raise ValueError(f"case {cid}/{c.name}: matched positives {missing} are not positive controls of {cid}")
+        mine = [c for c in cases if c.claim == cid and c.role not in (Role.CONTROL, Role.POSITIVE)]
         for on in {c.on for c in mine}:
             prim = [c for c in mine if c.on == on and c.role in (Role.PRIMARY, Role.REPLICATION)]
             if not prim and on not in CONTROL_CONFIGURATIONS:

@@ -1,4 +1,5 @@
-"""Cases of isotropic radial tunnels: C11 on the toy model (D = 100 to 10^4) and on the tier's networks."""
+"""Cases of isotropic radial tunnels: C11 on the toy model (D = 100 to 10^4) and on the tier's networks, and its
+positive control on the toy model."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ..case import Case
 from ..decide import MEAN95
 from .samples import SEEDS5
 
-PRIMARY, REPLICATION, CONTROL = Role.PRIMARY, Role.REPLICATION, Role.CONTROL
+PRIMARY, REPLICATION, CONTROL, POSITIVE = Role.PRIMARY, Role.REPLICATION, Role.CONTROL, Role.POSITIVE
 OUTSIDE_SCOPE = "D = 100 is below the 'high dimension' the claim's concentration argument needs: a variant"
 
 
@@ -19,6 +20,11 @@ def _declare() -> list[Case]:
         add(Case("C11", f"D{D}", iso.toy_isotropy, params={"D": D, "n": int(0.9 * D)}, samples=SEEDS5,
                  role=REPLICATION if D >= 1000 else Role.VARIANT, statistic=MEAN95,
                  controls=("control-D3",) if D >= 1000 else (), note="" if D >= 1000 else OUTSIDE_SCOPE))
+    add(Case("C11", "positive-D1000", iso.toy_isotropy, params={"D": 1000, "n": 900}, samples=SEEDS5, role=POSITIVE,
+             statistic=MEAN95,
+             planted=("a point near an n-wedge (gradient flow to 0.1 x its loss) of the toy at D = 1000, n = 900: the "
+                      "smallest D the claim's 'high dimension' covers (D = 100 is outside it); 5 seeds as the network "
+                      "primary")))
     add(Case("C11", "control-D3", iso.toy_isotropy, params={"D": 3, "n": 2}, samples=SEEDS5, role=CONTROL,
              statistic=MEAN95,
              holds_if="probes in D = 3 saw an isotropic, increasing well, more isotropic than the null"))

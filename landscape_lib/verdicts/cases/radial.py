@@ -1,5 +1,6 @@
 """Cases of the radial structure of optima: C12 (radial motion at first) and C13 (orthogonal optima) on the
-tier's networks."""
+tier's networks, and their positive controls (the primaries' metric, checks, statistic and samples on planted
+models)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from ..case import Case
 from ..decide import MEAN95
 from .samples import GROUPS4, SEEDS6
 
-PRIMARY, CONTROL = Role.PRIMARY, Role.CONTROL
+PRIMARY, CONTROL, POSITIVE = Role.PRIMARY, Role.CONTROL, Role.POSITIVE
 
 
 def _declare() -> list[Case]:
@@ -27,6 +28,13 @@ def _declare() -> list[Case]:
              definition={"definition": "norm-change", "fraction": 0.1}, samples=SEEDS6, role=CONTROL,
              statistic=MEAN95,
              holds_if="the convex model's early displacement were more radial than a random one of equal length"))
+    add(Case("C12", "positive-half-radial", rd.toy_radial_motion, params={"D": 1000, "angle_deg": 45.0, "lr": 1.0},
+             definition={"definition": "norm-change", "fraction": 0.1}, samples=SEEDS6, role=POSITIVE,
+             statistic=MEAN95,
+             planted=("a homogeneous logistic margin softplus(-<P, t>) in D = 1000 whose every update is along t, at "
+                      "45 degrees from the init's direction: radial and tangential parts equal, the boundary of "
+                      "'primarily radially' (the paper gives no size); trained by GD at lr 1 to loss 1e-3 as the "
+                      "tier's optima, read at 10% of the run as the primary")))
     # C13 ------------------------------------------------------------------------------------------
     add(Case("C13", "optima", rd.net_optima_cosines, on="net", samples=GROUPS4, role=PRIMARY,
              controls=("control-same-basin", "control-softmax")))
@@ -34,6 +42,13 @@ def _declare() -> list[Case]:
              holds_if="an optimum and its re-descended neighbour were near-orthogonal"))
     add(Case("C13", "control-softmax", rd.net_optima_cosines, on="softmax-digits", samples=GROUPS4, role=CONTROL,
              holds_if="the convex model's optima from independent inits were near-orthogonal"))
+    add(Case("C13", "positive-wedge-cone", rd.toy_optima_cosines, params={"D": 1000, "n": 900, "lr": 1.0},
+             samples=GROUPS4, role=POSITIVE,
+             planted=("independent runs on the toy n-wedge cone (D = 1000, n = 900, the larger declared toy shape, "
+                      "nearest the MLP's D = 2410) with an outward pull equal to the pull to the nearest wedge, "
+                      "trained to loss 1e-3: each moves out along the wedge nearest its own N(0, I/D) init, so the "
+                      "tunnels are orthogonal only as independent directions in D = 1000 are (|cos| ~ 0.03; the paper "
+                      "gives no size)")))
     return cs
 
 

@@ -1,5 +1,5 @@
-"""Cases of weight averaging across wedges: C16 on the tier's networks, with the same-basin control and the
-SoftmaxRegression pipeline check."""
+"""Cases of weight averaging across wedges: C16 on the tier's networks, with the same-basin control, the
+SoftmaxRegression pipeline check and the positive control (the same protocol on a planted multi-wedge classifier)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def _declare() -> list[Case]:
                        "landed in different wedges -- weight average worse than them, a barrier between them -- "
                        "while the 1% neighbours had not")),
         Case("C16", "pipeline-softmax", swa.net_swa_cyclic, on="softmax-digits", samples=C16_SEEDS, statistic=MEAN95),
+        Case("C16", "positive-wedge-classifier", swa.toy_swa_cyclic, on="toy", samples=C16_SEEDS,
+             role=Role.POSITIVE, statistic=MEAN95,
+             planted=("a classifier on the toy n-wedge landscape (D = 10, n = 8, 10 classes; protocols.swa."
+                      "WedgeClassifier) whose loss is 1e-3 on the wedges and chance at the init's distance from them, "
+                      "so snapshots on different wedges have a wall between them at the toy's own size; the max-LR "
+                      "window scanned as the primary's (no size of its own: the premise is left to the scan)")),
     ]
 
 

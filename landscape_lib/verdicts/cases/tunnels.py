@@ -1,5 +1,6 @@
 """Cases of lines and tunnels between optima: C4 (a wall on the straight line), C5 (a low-loss tunnel), C6 (its
-deviations in two halves), C7 (labels switch mid-tunnel), on the toy model and on the tier's networks."""
+deviations in two halves), C7 (labels switch mid-tunnel), on the toy model and on the tier's networks, and their
+positive controls (the primaries' checks, statistic and six samples, on constructs where the effect is planted)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from ...protocols import tunnels as tn
 from ...types import Check, Role
 from ..case import Case, Sweep
 from ..decide import MEAN95
-from .samples import D100, D1000, PAIRS3, PAIRS6, SAME_BASIN, SAME_BASIN_HOLDS_IF, SEEDS5, TOY_SAME_BASIN
+from .samples import D100, D1000, PAIRS3, PAIRS6, SAME_BASIN, SAME_BASIN_HOLDS_IF, SEEDS5, SEEDS6, TOY_SAME_BASIN
 
-PRIMARY, REPLICATION, CONTROL = Role.PRIMARY, Role.REPLICATION, Role.CONTROL
+PRIMARY, REPLICATION, CONTROL, POSITIVE = Role.PRIMARY, Role.REPLICATION, Role.CONTROL, Role.POSITIVE
 CHANCE = ("a tenth of the chance-level loss ln(classes): an absolute twin of the ratio to endpoints near zero loss, "
           "which alone inflates or deflates with the endpoints' 1e-3 training target")
 C6_RADIAL = Sweep("the deviations' radial component", ("in", "out"),
@@ -90,4 +91,41 @@ def _net() -> list[Case]:
     return cs
 
 
-CASES: tuple[Case, ...] = tuple(_toy() + _net())
+TOY_PAIR = ("two independent toy optima of the D = 100, n = 80 wedge landscape (N(0, 1) inits descended by gradient "
+            "flow to 1e-3 of their starting loss, the level every toy optimum uses), on different wedges")
+
+
+def _positive() -> list[Case]:
+    """Positive controls, at the network primaries' sample size (six: PAIRS6) and statistic (MEAN95)."""
+    return [
+        Case("C4", "positive-line-D100", tn.toy_tunnel, params={**D100, "path": "straight"}, samples=SEEDS6,
+             role=POSITIVE, statistic=MEAN95,
+             planted=TOY_PAIR + ": the wall is the toy's own (the line leaves both wedges, rising to ~0.6 = the "
+                     "distance to the nearest wedge, ~1e3 x the ends), at the size the toy produces; Fig 1 shows the "
+                     "wall with no scale"),
+        Case("C5", "positive-intersection-D100", tn.toy_tunnel, params=D100, definition={"path": "intersection"},
+             samples=SEEDS6, role=POSITIVE, statistic=MEAN95,
+             planted=TOY_PAIR + ": the tunnel A -> X -> B through X on both wedges (Fig 1's dashed line: 'a low-loss "
+                     "connection ... is provided by the wedges' intersections'), at zero loss on the pieces up to "
+                     "the optima's own residuals: the size the toy produces"),
+        Case("C6", "positive-wedges-D100", tn.toy_tunnel, params=D100, definition={"path": "wedges"},
+             samples=SEEDS6, role=POSITIVE, statistic=MEAN95,
+             planted=TOY_PAIR + ": the k = 10 tunnel whose nodes, each on its §4.2 hyperplane, sit on A's wedge "
+                     "before t = 1/2, on the intersection at 1/2 and on B's wedge after (§3.1: 'aligned until we "
+                     "reach the wedge intersection, and change orientation after that'); deviations of ~0.2 |B - A| "
+                     "(deviation_size: the size the toy's wedges give; Fig 3 shows cosines only), first-half ones "
+                     "along -B on B's own axes, second-half ones along -A on A's own axes, sharing only the "
+                     "hyperplane's component along B - A (across ~0.1); noise: the optima's residual distance to "
+                     "their wedges, as the toy produces it"),
+        Case("C7", "positive-linear-classifiers", tn.planted_label_switch, on="net", definition={"inputs": "test"},
+             samples=SEEDS6, role=POSITIVE, statistic=MEAN95,
+             planted="two linear classifiers on the configuration's own test inputs (the primary's probe inputs), "
+                     "planted to disagree on exactly 20 of them (twice the 10 below which nothing is measured), "
+                     "and the path A -> M -> B with M at t = 1/2 computing B's function: labels switch over the "
+                     "first half where the straight line's do over the whole, near-uniformly, and stay B's after: "
+                     "Fig 3 right's shape min(2t, 1) ('change linearly up to the middle, and stay constant from "
+                     "them on'), with the sampling noise of 20 disagreeing inputs"),
+    ]
+
+
+CASES: tuple[Case, ...] = tuple(_toy() + _net() + _positive())

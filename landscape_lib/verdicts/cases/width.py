@@ -1,4 +1,5 @@
-"""Cases of tunnel width against hyperparameters: C14 on the tier's networks, with the convex control.
+"""Cases of tunnel width against hyperparameters: C14 on the tier's networks, with the convex control and the
+positive control (the lr sweep on a planted tunnel that GD widens to its stability bound).
 The declared numbers they use (budgets, grids, levels) are the constants of ``protocols/width.py``; both are
 entered in claims/RULES.md (section C11 real, C14, C16)."""
 
@@ -50,6 +51,13 @@ def _declare() -> list[Case]:
                      holds_if=(f"the convex model's angular tunnel width trended with {hp} in the claimed direction "
                                "beyond noise (then width tracks the hyperparameter without wedges, and the MLP's "
                                "trend is no evidence for the wedge picture)")))
+    add(Case("C14", "positive-stability-lr", wd.toy_width_sweep,
+             params={"hyperparameter": "lr", "values": C14_SWEEPS["lr"][1], "sign": C14_SWEEPS["lr"][0]},
+             definition={"width": "angular"}, samples=SEEDS3, role=Role.POSITIVE, statistic=given,
+             planted=("a tunnel whose width grows along its floor (protocols.width.WideningTunnel); GD at lr stays "
+                      "only where lr x curvature < 2, so it ends where the width is sqrt(lr h' / 2): width ~ sqrt(lr), "
+                      "0.037 -> 0.20 over the declared lr range, the size the stability bound gives (the paper's "
+                      "Fig 5 gives no number in the text); the same 4 lrs x 3 seeds, 50 directions and level")))
     return cs
 
 
