@@ -322,6 +322,9 @@ def test_a_primary_that_could_not_detect_the_planted_effect_is_underpowered():
                  status="inconclusive")
     s = decide_claims([prim, _pos("planted", "holds", 0.5, (0.4, 0.6))])["C8"]
     assert s.verdict == "inconclusive" and s.why.startswith("underpowered here (x: needs n >= "), s.why
+    refuted = _lrow("C8", "budget", "primary", "refuted", value=-2.0, ci=(-3.5, -0.5), values=(-3.5, -2.0, -0.5), p=1e-6)
+    s = decide_claims([refuted, _pos("planted", "holds", 0.5, (0.4, 0.6))])["C8"]
+    assert s.verdict == "refuted" and s.power[0]["underpowered"], "a significant refutation is not undone by power"
 
 
 def test_a_primary_and_a_control_both_at_the_null_share_no_departure():

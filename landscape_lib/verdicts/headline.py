@@ -12,7 +12,7 @@ Holm's step-down correction over every claim check of the group's primaries (one
 ``decide``, family level 2.5%, the level of one side of a 95% interval) -- and its matched **positive controls**
 (the same measurement with the mechanism planted) hold: where one does not, the measurement *cannot see the planted
 effect* (inconclusive, with the positive control's numbers); without any, "refuted (power not shown)". A primary
-that does not hold is *underpowered here* (inconclusive, "needs n >= N") when its samples could not detect the
+that is inconclusive is *underpowered here* ("needs n >= N") when its samples could not detect the
 planted effect with 80% power (``decide.samples_needed`` from the primary's own spread and the positive control's
 distance from the threshold). Over configurations the group combines as the claim
 declares ("all": every configuration must hold; a refutation on one is a refutation, each configuration shown).
@@ -34,6 +34,7 @@ SEVERITY = (Verdict.ERROR, Verdict.REFUTED, Verdict.INCONCLUSIVE, Verdict.HOLDS)
 HOLM_ALPHA = 0.025
 POWER_NOT_SHOWN = "power not shown"
 CANNOT_SEE = "cannot see the planted effect"
+N_MAX = 1000  # decide.samples_needed's search limit
 UNDERPOWERED = "underpowered here"
 WHY_ORDER = ("error", "premise not met", "premise uncertain", "does not discriminate", CANNOT_SEE, UNDERPOWERED,
              "depends on", "not measurable", "too few samples", "not significant after Holm", "interval straddles")
@@ -200,7 +201,7 @@ def power(r: dict, matched: list[dict]) -> list[dict]:
         sd, n, floor = float(np.std(vals, ddof=1)), len(vals), float(d.get("floor") or 0.0)
         effects = [(e, p["id"]) for p in matched if (e := _effect(d, p)) is not None and e > 0]
         e, src = min(effects) if effects else (None, "")
-        need = samples_needed(e, sd, floor) if e is not None else None
+        need = samples_needed(e, sd, floor, n_max=N_MAX) if e is not None else None
         out.append({"id": r["id"], "metric": d["metric"], "n": n, "sd": sd, "detectable": detectable_effect(sd, n, floor),
                     "planted": e, "planted_in": src, "needed": need,
                     "underpowered": e is not None and (need is None or need > n)})
@@ -232,13 +233,13 @@ def decide_group(rows: list[dict], controls: dict[str, list[dict]], combine: str
         if v == Verdict.REFUTED and failed:
             v, why = Verdict.INCONCLUSIVE, f"{CANNOT_SEE}: " + "; ".join(
                 f"{p['id']} {p['verdict']}" + (f" ({_values(p)})" if _values(p) else "") for p in failed)
-        elif v in (Verdict.REFUTED, Verdict.INCONCLUSIVE) and not why.startswith(_BEFORE_POWER):
+        elif v == Verdict.INCONCLUSIVE and not why.startswith(_BEFORE_POWER):
             short = [x for x in pw if x["underpowered"]]
             if short:
                 v, why = Verdict.INCONCLUSIVE, f"{UNDERPOWERED} (" + "; ".join(
                     f"{x['metric']}: needs n >= {x['needed']}, has {x['n']}" if x["needed"] else
-                    f"{x['metric']}: the planted effect {x['planted']:.3g} is within the noise floor"
-                    for x in short) + ")"
+                    f"{x['metric']}: the planted effect {x['planted']:.3g} needs more than {N_MAX} samples or is within "
+                    f"the noise floor" for x in short) + ")"
         out.append((r, v, why))
         seen.extend(p["id"] for p in matched if p["id"] not in seen)
     per_conf: dict = {}
