@@ -147,7 +147,7 @@ def power_text(power: list[dict]) -> str:
     and, against a planted effect, the samples it needs."""
     out = []
     for p in power:
-        s = f"{p['metric']}: detects >= {fmt(p['detectable'])} at n = {p['n']}"
+        s = f"{p['id'].rsplit('/', 1)[-1]} {p['metric']}: detects >= {fmt(p['detectable'])} at n = {p['n']}"
         if p.get("planted") is not None:
             s += f"; planted {fmt(p['planted'])} needs n >= {p['needed']}" if p.get("needed") else \
                 f"; planted {fmt(p['planted'])} not detectable"
