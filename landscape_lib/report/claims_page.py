@@ -196,7 +196,7 @@ def _positives_cell(c: dict, *, links: bool = True) -> str:
                     f'positive FAILS: {escape(rid)} — the measurement cannot see the planted effect</a>')
     power = tables.power_text(c.get("power") or [])
     if power:
-        out += f'<div class="muted">power: {escape(power)}</div>'
+        out += f'<details class="muted"><summary>power (80%)</summary>{escape(power)}</details>'
     return out
 
 
@@ -336,6 +336,7 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
         env += ('<div class="env">settings (a verdict is about the setting it was measured in): '
                 + " · ".join(f"<b>{escape(k)}</b> = {escape(v)}" for k, v in settings.items()) + "</div>")
     held = [r for r in rows if r.get("role") == "control" and r.get("verdict") == "holds"]
+    blind = [r for r in rows if r.get("role") == "positive" and r.get("verdict") != "holds"]
     regressed = [r for r in rows if r.get("regression")]
 
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -355,6 +356,13 @@ def render(led: dict, *, embed_root: Path | None = None) -> str:
                        f'{escape(tables.measured_text(r))}'
                        f'{" — would have held if " + escape(r["holds_if"]) if r.get("holds_if") else ""}</li>'
                        for r in held) + "</ul></div>")
+    if blind:
+        out.append('<div class="findings" id="positives-failed"><b>Finding: positive controls that do NOT hold</b> — '
+                   "on these planted cases the measurement cannot see the paper's mechanism, so it cannot refute the "
+                   "claim:<ul>" + "".join(
+                       f'<li><a href="#{escape(_anchor(r["id"]))}">{escape(r["id"])}</a> ({escape(r["verdict"])}): '
+                       f'{escape(tables.measured_text(r))} — planted: {escape(r.get("planted", ""))}</li>'
+                       for r in blind) + "</ul></div>")
     if regressed:
         out.append('<div class="findings reg" id="regressions"><b>Regressions against the baselines</b> (these tests '
                    "failed):<ul>" + "".join(
