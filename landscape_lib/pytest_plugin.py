@@ -3,7 +3,8 @@
 It only adapts the plain pipeline (``landscape_lib.run``) to pytest:
 
 * options: ``--tier``, ``--device``, ``--reports-dir``, ``--cache-dir``, ``--retrain``, ``--data-root``,
-  ``--download``, ``--model``, ``--dataset``, ``--baseline-update``, ``--baseline-dir``, ``--store-durations``;
+  ``--download``, ``--model``, ``--dataset``, ``--baseline-update``, ``--baseline-dir``,
+  ``--landscape-store-durations`` (not ``--store-durations``: pytest-split owns that name);
 * the session's context (tier, device, reports folder, the ``Lab``) lives on ``config.stash[CONTEXT]``;
 * ``pytest_generate_tests`` parametrizes a test that asks for ``claim_case`` with every declared case on every
   configuration of the tier, one test id per case id ``<claim>/<configuration>/<case>`` (marked ``toy`` or
@@ -28,8 +29,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DURATIONS = ROOT / "claims" / "durations.json"
+DURATIONS = Path("claims") / "durations.json"  # relative to the project's rootdir (``durations_path``)
 
 
 @dataclass
@@ -63,8 +63,8 @@ def pytest_addoption(parser):
                      "from --data-root). Default quick or LANDSCAPE_TIER.")
     g.addoption("--device", default=os.environ.get("LANDSCAPE_DEVICE", "auto"),
                 help="auto | cpu | cuda (auto picks cuda when present)")
-    g.addoption("--reports-dir", default=str(ROOT / "reports"),
-                help="where claims.json, claims.md and plots go (default reports/)")
+    g.addoption("--reports-dir", default="reports",
+                help="where claims.json, claims.md and plots go (default reports/ in the folder pytest runs from)")
     g.addoption("--cache-dir", default=None, help="measurement cache (default .landscape-cache/ or "
                                                   "LANDSCAPE_CACHE_DIR)")
     g.addoption("--retrain", action="store_true", help="ignore cached entries: rebuild each once this session")
@@ -82,7 +82,7 @@ def pytest_addoption(parser):
                      "without it a changed verdict is reported, not written, and its case fails")
     g.addoption("--baseline-dir", default=None,
                 help="where baselines are read and written (default claims/baselines/; a lab keeps its own)")
-    g.addoption("--store-durations", action="store_true",
+    g.addoption("--landscape-store-durations", action="store_true",
                 help="write this run's seconds per claim case to claims/durations.json (run it cold: the order in "
                      "which cases are dealt to xdist workers, longest first)")
 
@@ -154,7 +154,7 @@ def lab(config):
 def baseline_dir(config) -> Path:
     from .verdicts import baselines
 
-    return Path(config.getoption("--baseline-dir") or baselines.DEFAULT_DIR)
+    return Path(config.getoption("--baseline-dir") or baselines.default_dir(config.invocation_params.dir))
 
 
 def _alluredir(config) -> Path | None:
@@ -172,7 +172,8 @@ def pytest_configure(config):
     except ValueError as e:
         raise pytest.UsageError(f"--tier: {e}") from None
     t0 = getattr(config, "workerinput", {}).get("landscape_t0", time.time())
-    ctx = Context(tier=config.getoption("--tier"), reports=Path(config.getoption("--reports-dir")), t0=t0)
+    ctx = Context(tier=config.getoption("--tier"),
+                  reports=Path(config.invocation_params.dir) / config.getoption("--reports-dir"), t0=t0)
     config.stash[CONTEXT] = ctx
     if not _distributing(config):
         device(config)
@@ -181,11 +182,18 @@ def pytest_configure(config):
         resolve_device(config.getoption("--device"))
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "maxschedchunk", 0) is None:
         config.option.maxschedchunk = 1  # deal one item at a time: cases run longest first
-    if _is_controller(config):
+    if _is_controller(config) and _runs_claims(config):
         ledger.reset(ctx.reports)
         allure_meta.reset_environment(ctx.reports)
         if _alluredir(config) is not None and not config.option.collectonly:
             allure_meta.clean_results(_alluredir(config))  # this session's results only; trend: reports/history
+
+
+def _runs_claims(config) -> bool:
+    """Whether this session runs claim tests (a path or package named like ``claims``): only such a session
+    starts a new ledger and clears the Allure results, so a later unrelated pytest run leaves a claims run's
+    reports alone."""
+    return any("claims" in str(a) for a in config.args)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -264,9 +272,14 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("claim_case", params)
 
 
-def _durations() -> dict:
+def durations_path(config) -> Path:
+    """claims/durations.json under the project's rootdir (this repository's; a user's project has none)."""
+    return Path(getattr(config, "rootpath", Path.cwd())) / DURATIONS
+
+
+def _durations(config) -> dict:
     try:
-        data = json.loads(DURATIONS.read_text(encoding="utf-8"))
+        data = json.loads(durations_path(config).read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -278,7 +291,7 @@ def pytest_collection_modifyitems(session, config, items):
     item at a time (``--maxschedchunk 1``) the workers then finish together (longest processing time first).
     Cases without a recorded time keep their declared order after the timed ones. Only the order changes;
     every worker computes the same one."""
-    seconds = _durations().get(config.getoption("--tier"), {})
+    seconds = _durations(config).get(config.getoption("--tier"), {})
     if not seconds:
         return
     cases = [it for it in items if "claim_case" in getattr(it, "fixturenames", ())]
@@ -291,16 +304,17 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def store_durations(config, rows: list[dict]) -> None:
-    """``--store-durations``: each case's seconds in this run (ledger rows) into claims/durations.json."""
-    if not config.getoption("--store-durations") or not rows:
+    """``--landscape-store-durations``: each case's seconds in this run (ledger rows) into claims/durations.json."""
+    if not config.getoption("--landscape-store-durations") or not rows:
         return
-    data = _durations()
+    data = _durations(config)
+    path = durations_path(config)
     tier = config.getoption("--tier")
     got = {r["id"]: round(float(r.get("seconds") or 0.0), 1) for r in rows}
     data[tier] = dict(sorted({**data.get(tier, {}), **got}.items()))
-    tmp = DURATIONS.with_suffix(f".tmp{os.getpid()}")
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, DURATIONS)
+    os.replace(tmp, path)
 
 
 def pytest_runtest_setup(item):

@@ -239,7 +239,7 @@ def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str 
 
     spec = tier_spec_for(tier, device=device, model=model, dataset=dataset, data_root=data_root)
     lab = Lab(spec, Cache(cache_dir or default_root()))
-    bdir = Path(baseline_dir) if baseline_dir is not None else baselines.DEFAULT_DIR
+    bdir = Path(baseline_dir) if baseline_dir is not None else baselines.default_dir()
     rows = []
     for case, label, why in selected(tier, spec.configs):
         if why or (claims is not None and case.claim not in claims):

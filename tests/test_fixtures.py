@@ -153,7 +153,7 @@ def test_tier_spec_and_bad_input():
 
 def test_claim_cases_are_dealt_longest_first_by_their_recorded_durations(tmp_path, monkeypatch):
     """claims/durations.json orders claim cases longest first (unknown ones after, in declared order);
-    other items keep their order after them; --store-durations merges a run's seconds into the file."""
+    other items keep their order after them; --landscape-store-durations merges a run's seconds into the file."""
     from types import SimpleNamespace as NS
 
     import landscape_lib.pytest_plugin as plugin
@@ -165,11 +165,11 @@ def test_claim_cases_are_dealt_longest_first_by_their_recorded_durations(tmp_pat
     other = NS(fixturenames=("tmp_path",))
     a, b, c, d = case("C4/toy/line-D100"), case("C2/toy/new"), case("C8/mlp-digits/budget"), case("C1/toy/x")
     items = [other, a, b, c, d]
-    cfg = NS(getoption=lambda name: {"--tier": "quick", "--store-durations": True}[name])
+    cfg = NS(getoption=lambda name: {"--tier": "quick", "--landscape-store-durations": True}[name])
     plugin.pytest_collection_modifyitems(None, cfg, items)
     assert items == [c, a, b, d, other]
     plugin.store_durations(cfg, [{"id": "C2/toy/new", "seconds": 3.04}])
-    assert plugin._durations()["quick"] == {"C2/toy/new": 3.0, "C4/toy/line-D100": 1.0, "C8/mlp-digits/budget": 60.0}
+    assert plugin._durations(cfg)["quick"] == {"C2/toy/new": 3.0, "C4/toy/line-D100": 1.0, "C8/mlp-digits/budget": 60.0}
     path.write_text("not json")
     items = [other, a, c]
     plugin.pytest_collection_modifyitems(None, cfg, items)
@@ -182,6 +182,9 @@ def test_shipped_durations_name_declared_cases():
     from landscape_lib.protocols.lab import tier_spec_for
     from landscape_lib.run import declared_ids
 
-    for tier, seconds in plugin._durations().items():
+    from pathlib import Path
+    from types import SimpleNamespace as NS
+
+    for tier, seconds in plugin._durations(NS(rootpath=Path(__file__).resolve().parents[1])).items():
         ids = set().union(*declared_ids(tier, tier_spec_for(tier).configs).values())
         assert set(seconds) <= ids, sorted(set(seconds) - ids)[:5]

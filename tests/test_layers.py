@@ -9,7 +9,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "landscape_lib"
 LAYERS = {"types": 0, "stats": 0, "cache": 0, "numerics": 0, "__init__": 0, "geometry": 1, "nets": 1, "protocols": 2,
-          "verdicts": 3, "run": 4, "report": 5, "pytest_plugin": 5}
+          "verdicts": 3, "run": 4, "report": 5, "pytest_plugin": 5, "claims_tests": 6, "cli": 6}
 SIBLINGS = {("geometry", "nets"), ("nets", "geometry")}
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import math
 from dataclasses import dataclass, field
 
@@ -178,12 +179,35 @@ class TrainConfig:
         return torch.device(self.device)
 
 
+def factory_fingerprint(spec: str) -> str | None:
+    """For a user factory ``package.module:callable``, a hash of the module's source file (so that editing a
+    user's model or data set gives new cache keys, and its baselines catch the change); None for a built-in name
+    or a module whose source cannot be found."""
+    import importlib.util
+
+    if not isinstance(spec, str) or ":" not in spec:
+        return None
+    try:
+        found = importlib.util.find_spec(spec.partition(":")[0])
+    except (ImportError, ValueError):
+        return None
+    if found is None or not found.origin or not os.path.isfile(found.origin):
+        return None
+    with open(found.origin, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()[:16]
+
+
 def config_hash(cfg: TrainConfig) -> str:
     """A stable 16-hex-digit hash of the config's fields (device and data_root excluded: they do not
-    change what is trained). Cache keys should combine it with TRAIN_CODE_VERSION."""
+    change what is trained), and of the source of a user's model or data-set factory (``factory_fingerprint``).
+    Cache keys should combine it with TRAIN_CODE_VERSION."""
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
     d = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _HASH_EXCLUDED}
+    for k in ("model", "dataset"):
+        fp = factory_fingerprint(d.get(k))
+        if fp is not None:
+            d[f"{k}_source"] = fp
     blob = json.dumps(d, sort_keys=True, default=list, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -34,7 +34,12 @@ from pathlib import Path
 
 from . import allure, claims_page
 
-ROOT = Path(__file__).resolve().parents[2]  # the repository root: landscape_lib/report/cli.py -> ../../..
+ALLURE_VERSION = "3.18.0"  # as this repository's package.json pins it (tests/test_cli.py checks they agree)
+_REPO = Path(__file__).resolve().parents[2]  # landscape_lib/report/cli.py -> ../../..
+# where npm installs Allure: this repository (its package.json and lockfile), or, for an installed package, a user
+# cache folder -- never site-packages
+ROOT = _REPO if (_REPO / "package.json").is_file() else Path(
+    os.environ.get("LANDSCAPE_NODE_DIR") or Path.home() / ".cache" / "landscape-claims" / "node")
 NODE_HINT = ("install Node.js >= 20 and npm (https://nodejs.org, or your package manager: e.g. "
              "`apt-get install nodejs npm`), then run `make report`")
 
@@ -150,6 +155,10 @@ def ensure_allure(npm: str, root: Path = ROOT) -> None:
 
     if ready():
         return
+    if not (root / "package.json").is_file():
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "package.json").write_text(json.dumps({"name": "landscape-claims-report", "private": True,
+                                                       "devDependencies": {"allure": ALLURE_VERSION}}, indent=2))
     lock = Path(tempfile.gettempdir()) / f"landscape-claims-npm-{hashlib.sha1(str(root).encode()).hexdigest()[:12]}.lock"
     with FileLock(str(lock), timeout=900):
         if ready():

@@ -40,7 +40,17 @@ REL_TOL = 0.2
 SE_BAND = 3.0
 # the floor of a band: a decided metric below ~1e-6 is float32 round-off (eps 1.2e-7), e.g. a barrier of 1e-9
 ABS_TOL = 1e-6
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "claims" / "baselines"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "claims" / "baselines"  # this repository's (tests read it)
+USER_DIR = "landscape-baselines"
+
+
+def default_dir(root=None) -> Path:
+    """Where baselines live for a project rooted at ``root`` (default: the working folder): its
+    ``claims/baselines/`` when it has one (this repository), else ``<root>/landscape-baselines/`` -- never the
+    installed package's own files."""
+    root = Path.cwd() if root is None else Path(root)
+    repo = root / "claims" / "baselines"
+    return repo if repo.is_dir() else root / USER_DIR
 BAND_RULE = f"value +/- max({SE_BAND:g} SE, rel_tol x |value|, the check's noise floor, {ABS_TOL:g})"
 
 
