@@ -189,6 +189,16 @@ def pytest_configure(config):
             allure_meta.clean_results(_alluredir(config))  # this session's results only; trend: reports/history
 
 
+def _parametrizes(metafunc, name: str) -> bool:
+    """Whether the test parametrizes ``name`` itself (then the plugin leaves it alone)."""
+    for m in metafunc.definition.iter_markers("parametrize"):
+        names = m.args[0] if m.args else m.kwargs.get("argnames", "")
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        if name in names:
+            return True
+    return False
+
+
 def _runs_claims(config) -> bool:
     """Whether this session runs claim tests (a path or package named like ``claims``): only such a session
     starts a new ledger and clears the Allure results, so a later unrelated pytest run leaves a claims run's
@@ -252,7 +262,7 @@ def pytest_sessionstart(session):
 
 # -- claim cases as tests --------------------------------------------------------------------------------
 def pytest_generate_tests(metafunc):
-    if "claim_case" not in metafunc.fixturenames:
+    if "claim_case" not in metafunc.fixturenames or _parametrizes(metafunc, "claim_case"):
         return
     from .run import selected
 
@@ -400,7 +410,7 @@ def pytest_sessionfinish(session, exitstatus):
     ctx = context(config)
     if ctx.cache is not None:
         allure_meta.record_environment(ctx.reports, cache_hits=ctx.cache.stats.hits, cache_builds=ctx.cache.stats.builds)
-    if not _is_controller(config):
+    if not _is_controller(config) or not _runs_claims(config):
         return
     results = _alluredir(config)
     if results is not None and results.is_dir():

@@ -146,7 +146,7 @@ def sample_reports(tmp_path_factory) -> Path:
            "MPLBACKEND": "Agg"}
     env.pop("PYTEST_XDIST_WORKER", None)
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                          "-p", "no:xdist", f"--alluredir={reports / 'allure-results'}", "test_sample_claims.py"],
+                          "-p", "no:xdist", "-p", "no:landscape_lib.pytest_plugin", f"--alluredir={reports / 'allure-results'}", "test_sample_claims.py"],
                          cwd=d, env=env, capture_output=True, text=True, timeout=300)
     # the regression fails, the error errors (an exception in the test: broken), the rest pass
     assert "2 failed, 7 passed" in run.stdout, f"sample session:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
@@ -267,4 +267,4 @@ def test_claims_html_in_browser(sample_reports):
     assert "Headline: the primary verdict of each claim" in text
     assert "control HOLDS: C4/softmax-digits/control-line" in text
     assert "REGRESSION: verdict refuted, expected holds" in text
-    assert re.search(r'<img src="plots/C4__mlp-digits__line\.png"', dom)
+    assert re.search(r'<img src="data:image/png;base64,', dom), "claims.html inlines its plots (one portable file)"

@@ -303,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="history file kept between runs (default <reports>/history/history.jsonl); 'none' disables")
     ap.add_argument("--name", default=None, help="report name (default: landscape-claims, tier and device)")
     ap.add_argument("--no-allure", action="store_true", help="write claims.html only")
-    ap.add_argument("--embed-plots", action="store_true", help="inline the plots into claims.html (one portable file)")
+    ap.add_argument("--linked-plots", action="store_true",
+                    help="link the plots as files beside claims.html (default: inlined, one portable file)")
     ap.add_argument("--no-headline", action="store_true", help="do not end with the claims headline")
     a = ap.parse_args(argv)
     code = _report(a)
@@ -334,7 +335,7 @@ def _report(a) -> int:
     output = Path(a.output) if a.output else reports / "allure-report"
     history = None if (a.history or "").lower() == "none" else Path(a.history) if a.history else reports / "history" / "history.jsonl"
 
-    page = claims_page.write(reports, embed=a.embed_plots)
+    page = claims_page.write(reports, embed=not a.linked_plots)
     print(f"report: claims ledger page: {page.resolve()}", flush=True)
     if a.no_allure:
         return 0
