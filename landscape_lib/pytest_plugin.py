@@ -183,10 +183,31 @@ def pytest_configure(config):
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "maxschedchunk", 0) is None:
         config.option.maxschedchunk = 1  # deal one item at a time: cases run longest first
     if _is_controller(config) and _runs_claims(config):
+        config.pluginmanager.register(Progress(config), "landscape-progress")
         ledger.reset(ctx.reports)
         allure_meta.reset_environment(ctx.reports)
         if _alluredir(config) is not None and not config.option.collectonly:
             allure_meta.clean_results(_alluredir(config))  # this session's results only; trend: reports/history
+
+
+class Progress:
+    """A line per claim case that took ``PROGRESS_SECONDS`` or more (its id, outcome, seconds, and how many cases are
+    done), written by the controller as workers report: a cold run shows where it is, not only dots."""
+
+    PROGRESS_SECONDS = 10.0
+
+    def __init__(self, config):
+        self.config, self.done = config, 0
+
+    def pytest_runtest_logreport(self, report):
+        if report.when != "call" or "::test_case[" not in report.nodeid:
+            return
+        self.done += 1
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or report.duration < self.PROGRESS_SECONDS:
+            return
+        case = report.nodeid.split("::test_case[", 1)[1].rstrip("]")
+        tr.write_line(f"  {case}: {report.outcome} after {report.duration:.0f} s ({self.done} cases done)")
 
 
 def _parametrizes(metafunc, name: str) -> bool:

@@ -82,3 +82,18 @@ def test_only_a_claims_session_resets_the_reports():
 
     assert _runs_claims(NS(args=["tests", "claims"])) and _runs_claims(NS(args=["landscape_lib.claims_tests"]))
     assert not _runs_claims(NS(args=["tests/test_cache.py"]))
+
+
+def test_long_claim_cases_get_a_progress_line():
+    from landscape_lib.pytest_plugin import Progress
+
+    lines = []
+    tr = NS(write_line=lines.append)
+    cfg = NS(pluginmanager=NS(get_plugin=lambda name: tr))
+    p = Progress(cfg)
+    rep = lambda nodeid, s, when="call": NS(when=when, nodeid=nodeid, duration=s, outcome="passed")  # noqa: E731
+    p.pytest_runtest_logreport(rep("claims/test_claims.py::test_case[C4/toy/line-D100]", 1.0))
+    p.pytest_runtest_logreport(rep("claims/test_claims.py::test_case[C8/mlp-digits/budget]", 42.0))
+    p.pytest_runtest_logreport(rep("tests/test_x.py::test_y", 99.0))
+    p.pytest_runtest_logreport(rep("claims/test_claims.py::test_case[C9/mlp-digits/m1-star]", 50.0, when="setup"))
+    assert lines == ["  C8/mlp-digits/budget: passed after 42 s (2 cases done)"]
