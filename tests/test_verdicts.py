@@ -353,7 +353,7 @@ def test_premises_sweeps_and_errors_say_why():
                  sensitivity=[{"constant": "threshold", "verdicts": ["holds", "refuted"], "flip": "holds at 0.01, "
                                "refuted at 0.1"}])
     s = decide_claims([flip])["C3"]
-    assert s.verdict == "inconclusive" and s.why == "depends on threshold: holds at 0.01, refuted at 0.1"
+    assert s.verdict == "inconclusive" and s.why == "depends on threshold: holds at 0.01, refuted at 0.1 (on t)"
     rows = [_lrow("C4", "line", "primary", "holds"), _lrow("C4", "line2", "primary", "error", "toy")]
     claims = decide_claims(rows)
     assert claims["C4"].verdict == "error" and claims["C9"].verdict == Verdict.NOT_MEASURED

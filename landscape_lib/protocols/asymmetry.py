@@ -710,11 +710,12 @@ def _compare(s1: Sample, s0: Sample, key1: str, key0: str) -> tuple[dict, str]:
             "log_ratio": log_ratio(s1.metrics["asym_count"], s0.metrics["asym_count"], n)}, ""
 
 
-def av_l2(lab, label, sample, model, bn="recomputed", l2=L2, first_order="removed") -> Sample:
+def av_l2(lab, label, sample, model, bn="recomputed", l2=L2, first_order="removed", wall_fraction=WALL_FRACTION,
+          r_steps=R_STEPS) -> Sample:
     """A5: the A1 fraction at the SGD solution trained with an L2 penalty l2/2 |theta|^2 against without
-    (same seed, same rule recipe): ``l2_log_ratio`` (continuity-corrected) and ``l2_change``."""
-    with_l2 = point_profiles(lab, model, sample, bn, l2, first_order=first_order)
-    without = point_profiles(lab, model, sample, bn, 0.0, first_order=first_order)
+    (same seed, same rule recipe, its Delta and window): ``l2_log_ratio`` (continuity-corrected) and ``l2_change``."""
+    with_l2 = point_profiles(lab, model, sample, bn, l2, wall_fraction, r_steps, first_order)
+    without = point_profiles(lab, model, sample, bn, 0.0, wall_fraction, r_steps, first_order)
     m, why = _compare(with_l2, without, "l2", "base")
     if "log_ratio" in m:
         m["l2_log_ratio"], m["l2_change"] = m.pop("log_ratio"), m.pop("fraction_change")
@@ -722,15 +723,16 @@ def av_l2(lab, label, sample, model, bn="recomputed", l2=L2, first_order="remove
 
 
 def av_batchnorm(lab, label, sample, bn="recomputed", twin=False, first_order="removed",
-                 models=("mlp", "mlp-bn")) -> Sample:
+                 models=("mlp", "mlp-bn"), wall_fraction=WALL_FRACTION, r_steps=R_STEPS) -> Sample:
     """A6: the A1 fraction of the MLP with batch norm (under ``bn``) minus that of the same MLP without, same
     seed: ``bn_excess``. ``twin=True`` (the control): the MLP without BN at seed + 5 in place of the BN net.
     ``models`` = (without, with): the pair compared (the positive control: ("planted-no-wall", "planted-valley"),
     the same least-squares model without and with its planted wall)."""
     without, with_ = models
-    base = point_profiles(lab, without, sample, "recomputed", first_order=first_order)
-    other = (point_profiles(lab, without, sample + 5, "recomputed", first_order=first_order) if twin
-             else point_profiles(lab, with_, sample, bn, first_order=first_order))
+    rule = dict(wall_fraction=wall_fraction, r_steps=r_steps, first_order=first_order)
+    base = point_profiles(lab, without, sample, "recomputed", **rule)
+    other = (point_profiles(lab, without, sample + 5, "recomputed", **rule) if twin
+             else point_profiles(lab, with_, sample, bn, **rule))
     m, why = _compare(other, base, "bn", "base")
     if "log_ratio" in m:
         m["bn_excess"], m["bn_log_ratio"] = m.pop("fraction_change"), m.pop("log_ratio")

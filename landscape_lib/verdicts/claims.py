@@ -141,7 +141,7 @@ def _claims() -> list[Claim]:
                    "essentially orthogonal mutually."),
             statement="Deviations of the tunnel from the straight line form two aligned, mutually orthogonal halves.",
             metric="mean cosine of deviations within each half (the lower of the two) and |mean cosine| across halves",
-            checks=(Check("within_min", ">=", 0.5, "'aligned within the group'"),
+            checks=(Check("within_min", ">=", 0.5, "'aligned within the group'", null=0.0),
                     Check("across_abs", "<=", 0.2, "'essentially orthogonal mutually'")),
             negative_control="deviations of independent random vectors (no wedge structure)",
             diagnostics=('endpoint_loss', 'deviation_radial_share')
@@ -303,7 +303,9 @@ def _claims() -> list[Claim]:
             negative_control="SoftmaxRegression: averaging in a convex basin never hurts",
             definitions=("cyclic phase from a trained optimum: SGD momentum 0.9, batch 64, 5 cosine cycles of 100 "
                          "updates to lr 0; low / high max-LR = the smallest / the largest stable value of the scan "
-                         "grid (0.01 ... 3) on optimum 11 (stable: every snapshot's train accuracy >= 0.95)"),
+                         "grid (0.01 ... 3, refined on 5 geometric points between its last stable and first unstable "
+                         "value) on optimum 11 (stable: every snapshot's train accuracy >= 0.95); a sample whose "
+                         "snapshots degrade there steps down to its own largest stable scanned value"),
             diagnostics=('lr_high', 'travel_high', 'travel_low', 'snapshot_loss_high')
         ),
         Claim(
@@ -425,7 +427,7 @@ def _claims() -> list[Claim]:
             metric=("bn_excess = A1's asymmetric fraction of the MLP with BatchNorm1d (under the case's BN definition) "
                     "minus that of the same MLP without, same seed and SGD; mean over 5 seeds"),
             checks=(Check("bn_excess", ">", 0, floor=0.01, why="networks with BN show more asymmetry, beyond the seed spread (the "
-                          "bootstrap interval of the mean over seeds)"),),
+                          "Student-t interval of the mean over seeds)"),),
             negative_control=("the MLP without BN at seeds 5-9 in place of the BN network: it holds if a network shows 'more "
                      "asymmetry' than its own twin (then the interval understates the seed spread)"),
             definitions="bn=recomputed (primary) | frozen | interpolated | batch, as A1",

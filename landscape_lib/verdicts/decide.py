@@ -289,7 +289,8 @@ def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statis
     else:
         verdict = combine(r.status for r in claims)
         if verdict == Verdict.REFUTED:
-            reason = "refuted: " + ", ".join(r.check.describe() for r in claims if r.status == Verdict.REFUTED)
+            reason = "refuted: " + ", ".join(f"{r.check.describe()} is false ({r.check.metric} = {_shown(r)})"
+                                             for r in claims if r.status == Verdict.REFUTED)
         elif verdict == Verdict.INCONCLUSIVE:
             notes = [r.note for r in claims if r.status == Verdict.INCONCLUSIVE and r.note]
             reason = notes[0] if notes else "interval straddles: " + ", ".join(
@@ -299,6 +300,11 @@ def decide(checks: Sequence[Check], samples: Sequence[Sample], statistic: Statis
     if skipped:
         reason = (reason + "; " if reason else "") + f"{len(skipped)} sample(s) not measurable: {skipped[0]}"
     return Decision(verdict, tuple(results), statistic, reason)
+
+
+def _shown(r: CheckResult) -> str:
+    """A decided value with its interval, as the reasons show it."""
+    return f"{r.value:.3g}" + (f" [{r.ci[0]:.3g}, {r.ci[1]:.3g}]" if r.ci else "")
 
 
 def _not_measurable(reasons: Sequence[str]) -> str:

@@ -11,7 +11,7 @@ never fixed. Otherwise it holds when every claim check holds, and it is refuted 
 Holm's step-down correction over every claim check of the group's primaries (one-sided p-values from
 ``decide``, family level 2.5%, the level of one side of a 95% interval) -- and its matched **positive controls**
 (the same measurement with the mechanism planted) hold: where one does not, the measurement *cannot see the planted
-effect* (inconclusive, with the positive control's numbers); without any, "refuted (power not shown)". A primary
+effect* (inconclusive, with the positive control's numbers; also the reason of an otherwise inconclusive primary); without any, "refuted (power not shown)". A primary
 that is inconclusive is *underpowered here* ("needs n >= N") when its samples could not detect the
 planted effect with 80% power (``decide.samples_needed`` from the primary's own spread and the positive control's
 distance from the threshold). Over configurations the group combines as the claim
@@ -132,7 +132,8 @@ def _assess(r: dict, controls: dict[str, list[dict]]) -> tuple[Verdict, str, lis
         return Verdict.INCONCLUSIVE, f"does not discriminate: the matched control {', '.join(held)} holds", []
     flips = [s for s in r.get("sensitivity") or [] if len(set(s["verdicts"])) > 1]
     if flips:
-        return Verdict.INCONCLUSIVE, "; ".join(f"depends on {s['constant']}: {s['flip']}" for s in flips), []
+        return Verdict.INCONCLUSIVE, "; ".join(f"depends on {s['constant']}: {s['flip']}" for s in flips) + \
+            f" (on {r['case']})", []
     if v == Verdict.HOLDS:
         return Verdict.HOLDS, "", []
     if v == Verdict.REFUTED:
@@ -199,7 +200,8 @@ def power(r: dict, matched: list[dict]) -> list[dict]:
         if d.get("kind") == "premise" or d.get("statistic") != "mean" or len(vals) < 2:
             continue
         sd, n, floor = float(np.std(vals, ddof=1)), len(vals), float(d.get("floor") or 0.0)
-        effects = [(e, p["id"]) for p in matched if (e := _effect(d, p)) is not None and e > 0]
+        effects = [(e, p["id"]) for p in matched
+                   if p["verdict"] == Verdict.HOLDS and (e := _effect(d, p)) is not None and e > 0]
         e, src = min(effects) if effects else (None, "")
         need = samples_needed(e, sd, floor, n_max=N_MAX) if e is not None else None
         out.append({"id": r["id"], "metric": d["metric"], "n": n, "sd": sd, "detectable": detectable_effect(sd, n, floor),
@@ -230,7 +232,7 @@ def decide_group(rows: list[dict], controls: dict[str, list[dict]], combine: str
         failed = [p for p in matched if p["verdict"] != Verdict.HOLDS]
         pw = power(r, matched)
         powers.extend(pw)
-        if v == Verdict.REFUTED and failed:
+        if failed and (v == Verdict.REFUTED or (v == Verdict.INCONCLUSIVE and not why.startswith(_BEFORE_POWER))):
             v, why = Verdict.INCONCLUSIVE, f"{CANNOT_SEE}: " + "; ".join(
                 f"{p['id']} {p['verdict']}" + (f" ({_values(p)})" if _values(p) else "") for p in failed)
         elif v == Verdict.INCONCLUSIVE and not why.startswith(_BEFORE_POWER):

@@ -123,7 +123,7 @@ def _declare() -> list[Case]:
              holds_if=("the neuron's symmetric second-order surrogate at its minimum, probed at the SGD solution, had "
                        "a direction with margin >= c (possible: the SGD solution is off the minimum)")))
     # A5 -------------------------------------------------------------------------------------------
-    a5 = dict(role=PRIMARY, statistic=MEAN95, controls=("control-strong-l2",))
+    a5 = dict(role=PRIMARY, statistic=MEAN95, controls=("control-strong-l2",), sweeps=RULE_SWEEPS)
     add(_net("A5", "mlp", av.av_l2, {"model": "mlp", "l2": av.L2}, note=NO_BN, **a5))
     add(_net("A5", "mlp-bn-recomputed", av.av_l2, {"model": "mlp-bn", "l2": av.L2}, **a5))
     add(_net("A5", "control-strong-l2", av.av_l2, {"model": "mlp", "l2": av.L2_STRONG}, role=CONTROL,
@@ -131,7 +131,8 @@ def _declare() -> list[Case]:
              holds_if=("an L2 penalty 100x stronger (5e-2) also kept the fraction within a factor 1.5 (the band would "
                        "not tell an effect of L2 from none)")))
     # A6 -------------------------------------------------------------------------------------------
-    add(_net("A6", "recomputed", av.av_batchnorm, {}, role=PRIMARY, statistic=MEAN95, controls=("control-twin",)))
+    add(_net("A6", "recomputed", av.av_batchnorm, {}, role=PRIMARY, statistic=MEAN95, controls=("control-twin",),
+             sweeps=RULE_SWEEPS))
     for d in VARIANTS:
         add(_net("A6", d, av.av_batchnorm, {}, {"bn": d}, statistic=MEAN95))
     add(_net("A6", "control-twin", av.av_batchnorm, {"twin": True}, role=CONTROL, statistic=MEAN95,

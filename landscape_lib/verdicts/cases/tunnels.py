@@ -68,9 +68,10 @@ def _net() -> list[Case]:
              holds_if=SAME_BASIN_HOLDS_IF))
     # C5, C6 ---------------------------------------------------------------------------------------
     for claim in ("C5", "C6"):
+        hand = "positive-intersection-D100" if claim == "C5" else "positive-wedges-D100"
         add(Case(claim, "budget", tn.net_tunnel, on="net", definition={"nodes": "budget"}, samples=PAIRS6,
                  role=PRIMARY, statistic=MEAN95, controls=("control-same-basin",),
-                 sweeps=(C6_RADIAL,) if claim == "C6" else ()))
+                 sweeps=(C6_RADIAL,) if claim == "C6" else (), positives=(hand, "positive-primary-tunnel-D100")))
         add(Case(claim, "loss-matched", tn.net_tunnel, on="net", definition={"nodes": "loss-matched"},
                  samples=PAIRS3, statistic=MEAN95))
         add(Case(claim, "control-same-basin", tn.net_tunnel, on="net", definition={"nodes": "budget"},
@@ -117,6 +118,13 @@ def _positive() -> list[Case]:
                      "along -B on B's own axes, second-half ones along -A on A's own axes, sharing only the "
                      "hyperplane's component along B - A (across ~0.1); noise: the optima's residual distance to "
                      "their wedges, as the toy produces it"),
+        *[Case(claim, "positive-primary-tunnel-D100", tn.toy_tunnel, params=D100, definition={"path": "paper"},
+               samples=SEEDS6, role=POSITIVE, statistic=MEAN95,
+               planted=TOY_PAIR + ": the same wedges as the hand-built positive (their intersection gives a low-loss "
+                       "path whose deviations form two halves, by construction), but the tunnel built end to end by "
+                       "the primary's own §4.2 algorithm (k = 10 nodes, each optimized on its hyperplane) -- the "
+                       "measurement as a whole, path builder included")
+          for claim in ("C5", "C6")],
         Case("C7", "positive-linear-classifiers", tn.planted_label_switch, on="net", definition={"inputs": "test"},
              samples=SEEDS6, role=POSITIVE, statistic=MEAN95,
              planted="two linear classifiers on the configuration's own test inputs (the primary's probe inputs), "
