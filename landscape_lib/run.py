@@ -141,6 +141,7 @@ def run_case(lab: Lab, case: Case, label: str, *, tier: str = "", repro: str = "
     """Measure and decide ``case`` on ``label``. An exception is caught into an *error* row (and returned,
     for the caller to re-raise): it is never a verdict."""
     t0 = time.perf_counter()
+    case = case.on_configuration(None if label == "toy" else lab.config(label), CASES)
     samples: list[Sample] = []
     exc = None
     measured: dict = {}
@@ -188,13 +189,18 @@ def expect(row: Row, baseline_dir, tier: str, *, update: bool = False, accept_ve
     return row
 
 
-def selected(tier: str, configurations, cases=CASES) -> list[tuple[Case, str, str]]:
+def selected(tier: str, configurations, cases=CASES, lab: Lab | None = None) -> list[tuple[Case, str, str]]:
     """(case, configuration label, why it does not run here or "") for every declared case on every
-    configuration it names, given the tier's network configurations."""
+    configuration it names, given the tier's network configurations; with ``lab``, a case whose estimated
+    need exceeds the tier's budget for its configuration is "not run at this tier" (``protocols.cost``)."""
+    from .protocols.cost import over_budget
+
     out = []
     for case in cases:
         for label in case.labels(configurations):
             why = "" if case.runs_at(tier) else f"{case.id(label)} runs at tiers {case.tiers}, not {tier}"
+            if not why and lab is not None:
+                why = over_budget(case, lab, label, lab.spec.budgets.get(label))
             out.append((case, label, why))
     return out
 
@@ -241,7 +247,7 @@ def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str 
     lab = Lab(spec, Cache(cache_dir or default_root()))
     bdir = Path(baseline_dir) if baseline_dir is not None else baselines.default_dir()
     rows = []
-    for case, label, why in selected(tier, spec.configs):
+    for case, label, why in selected(tier, spec.configs, lab=lab):
         if why or (claims is not None and case.claim not in claims):
             continue
         done = run_case(lab, case, label, tier=tier)

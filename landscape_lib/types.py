@@ -228,5 +228,6 @@ def tier_names() -> tuple[str, ...]:
 
 
 register_tier(Tier("quick", "CPU minutes on bundled data: the tanh MLP on digits, the toy model"))
-register_tier(Tier("full", "by hand: also the SimpleCNN on digits and mnist5k, and the larger toy cases"))
+register_tier(Tier("full", "by hand: also the §4 SimpleCNN on 6,000 Fashion-MNIST images (cnn-fashion), within a "
+                           "declared budget per case, and the larger toy cases"))
 register_tier(Tier("paper", "the paper's datasets from --data-root (meant for a GPU)"))

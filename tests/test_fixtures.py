@@ -145,7 +145,7 @@ def test_tier_spec_and_bad_input():
 
     quick = tier_spec_for("quick")
     assert list(quick.configs) == ["mlp-digits"] and quick.k == 12
-    assert set(tier_spec_for("full").configs) == {"mlp-digits", "cnn-digits", "cnn-mnist5k"}
+    assert set(tier_spec_for("full").configs) == {"mlp-digits", "cnn-fashion"}
     assert list(tier_spec_for("quick", model="my.pkg:net").configs) == ["my.pkg.net-digits"]
     with pytest.raises(ValueError, match="tier must be one of"):
         tier_spec_for("huge")

@@ -38,6 +38,7 @@ from .models import NAMES as MODEL_NAMES
 TRAIN_CODE_VERSION = code_version("nets/config.py", "nets/data.py", "nets/models.py", "nets/params.py",
                                   "nets/training.py") + "|" + numerics.policy()
 _HASH_EXCLUDED = ("device", "data_root")
+_HASH_IF_SET = ("train_size",)  # enters the hash only when set: configurations without it keep their keys
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -63,6 +64,9 @@ class TrainConfig:
 
     model: "mlp" | "simple_cnn" | "softmax" | "package.module:factory" (called (input_shape, C)).
     dataset: a name accepted by ``load_dataset``; data_seed seeds synthetic datasets only.
+    train_size: None = every training example; n = a class-stratified subset of n training examples
+      (``data.subset``: fixed seed 0, so every optimum of a configuration sees the same n); the test set is
+      kept whole.
     hidden, activation, width, dropout, batch_norm: architecture options (hidden: MLP only).
     optimizer: "adam" (betas, eps) | "sgd" (momentum, heavy ball, no dampening).
     schedule: "constant" | "cyclic": cycles of cycle_steps updates from lr down to lr_min
@@ -98,6 +102,7 @@ class TrainConfig:
     l2: float = 0.0
     seed: int = 0
     data_seed: int = 0
+    train_size: int | None = None
     dtype: str = "float32"
     device: str = "cpu"
     log_every: int = 10
@@ -156,6 +161,8 @@ class TrainConfig:
             bad("seed", "a non-negative integer")
         if not _is_int(self.data_seed) or self.data_seed < 0:
             bad("data_seed", "a non-negative integer")
+        if self.train_size is not None and (not _is_int(self.train_size) or self.train_size < 2):
+            bad("train_size", "None (every training example) or an integer >= 2")
         if self.dtype not in _DTYPES:
             bad("dtype", f"one of {sorted(_DTYPES)}")
         if not isinstance(self.device, str):
@@ -203,7 +210,8 @@ def config_hash(cfg: TrainConfig) -> str:
     Cache keys should combine it with TRAIN_CODE_VERSION."""
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
-    d = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in _HASH_EXCLUDED}
+    d = {k: v for k, v in dataclasses.asdict(cfg).items()
+         if k not in _HASH_EXCLUDED and not (k in _HASH_IF_SET and v is None)}
     for k in ("model", "dataset"):
         fp = factory_fingerprint(d.get(k))
         if fp is not None:

@@ -83,6 +83,22 @@ class Dataset:
         return int(self.X_test.shape[0])
 
 
+def subset(ds: Dataset, n: int) -> Dataset:
+    """The first data set with its training split cut to a class-stratified subset of ``n`` examples
+    (sklearn's ``train_test_split(train_size=n, stratify=y, random_state=0)``, then in the original order);
+    the test split is kept whole. ``n`` equal to the training size returns ``ds`` itself."""
+    from sklearn.model_selection import train_test_split
+
+    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= ds.n_train:
+        raise ValueError(f"train_size must be an integer in [2, {ds.n_train}] for dataset {ds.name!r}, got {n!r}")
+    if n == ds.n_train:
+        return ds
+    y = ds.y_train.cpu().numpy()
+    idx, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=y, random_state=0)
+    idx = torch.as_tensor(np.sort(idx), device=ds.X_train.device)
+    return Dataset(ds.name, ds.X_train[idx], ds.y_train[idx], ds.X_test, ds.y_test, ds.num_classes, ds.input_shape)
+
+
 def resolve_factory(spec: str, what: str):
     """Import ``package.module:attr`` and return the attribute, which must be callable."""
     mod_name, _, attr = spec.partition(":")

@@ -169,6 +169,8 @@ class FlatModel:
         self._affine = _affine_layout(m)
         self._plan = _direct_plan(m)
         self._members = True
+        self._loop_members = self.device.type == "cpu" and any(isinstance(x, nn.modules.conv._ConvNd)
+                                                                for x in m.modules())
         self._batch_stat = copy.deepcopy(m)
         _strip_running_stats(self._batch_stat)
         self._batch_stat_train = copy.deepcopy(self._batch_stat).train()
@@ -334,7 +336,8 @@ class FlatModel:
         The numbers of ``vmap`` over ``logits``, bit for bit. A SoftmaxRegression runs as one product
         (``_affine_logits``), the library's MLP without batch norm as one ``bmm`` per layer (``_member_logits``),
         anything else through vmap. With train=True and dropout, every member draws its own masks (vmap
-        randomness="different"). ``member_grads=True``: differentiating the result gives, bit for bit, each
+        randomness="different"). A convolutional network on a CPU runs its members in a loop (vmap over
+        convolutions costs ~2.4x there, benchmarks/bench_losses.py): the same numbers up to rounding. ``member_grads=True``: differentiating the result gives, bit for bit, each
         member's ``vmap(grad(...))`` gradient (what training computes) instead of the gradient of the vmapped
         forward (what a tunnel's batched step computes); the two differ only in rounding.
         """
@@ -350,6 +353,8 @@ class FlatModel:
             return torch.cat([self._member_logits(thetas[i:i + chunk_size], X[i:i + chunk_size] if per_member else X,
                                                   per_member, member_grads)
                               for i in range(0, thetas.shape[0], chunk_size)])
+        if self._loop_members and not dropout:
+            return torch.stack([self.logits(th, X[k] if per_member else X) for k, th in enumerate(thetas)])
         f = lambda th, x: self.logits(th, x, train=train)  # noqa: E731
         ctx = _seeded(seed, X.device) if dropout and seed is not None else contextlib.nullcontext()
         with ctx:

@@ -5,6 +5,21 @@ training loss (and test loss, logits, accuracy) as functions of theta — single
 curvature (torch.func transforms), batched ``(K, D) -> (K,)`` for connectors and probes. Losses are
 the mean cross-entropy of the full training set in eval mode (dropout off, batch-norm with batch
 statistics, see ``params.FlatModel``), i.e. the loss at which optima were trained.
+
+Batched losses over a data set are computed in chunks of at most ``data_chunk`` examples,
+
+    L(theta) = (1/N) sum_c n_c CE_c(theta),
+
+so that evaluating (without gradients) needs memory for one chunk's activations, not the whole set's (at
+CIFAR-10 scale with 12 models the first convolution alone would need ~39 GB). With batch norm the loss at
+theta is defined with the statistics of the whole set (``FlatModel``'s "batch" definition), so those models
+are evaluated in one pass.
+
+Curvature (Hessian-vector products, short-direction counts) is measured on ``curvature_loss``: the training
+loss over a declared **Hessian batch** of ``hessian_batch`` training examples (a class-stratified subset,
+fixed seed 0; None = the whole training set, the definition everywhere else). At CNN scale a count costs
+~160 HVPs, each a pass over the batch: the batch size is what makes a count affordable, and its effect on
+the count is measured (``benchmarks/bench_curvature.py --profile``).
 """
 
 from __future__ import annotations
@@ -19,11 +34,16 @@ from .config import TrainConfig
 from .training import _data, init_model
 
 
+DATA_CHUNK = 2000
+
+
 @dataclass
 class Problem:
     cfg: TrainConfig
     flat: FlatModel
     data: Dataset
+    data_chunk: int = DATA_CHUNK
+    hessian_batch: int | None = None
 
     @classmethod
     def of(cls, cfg: TrainConfig, dtype: torch.dtype | None = None) -> "Problem":
@@ -46,16 +66,41 @@ class Problem:
         """Full-batch training cross-entropy at a single theta (D,): a 0-d tensor."""
         return self.flat.loss(theta, self.data.X_train, self.data.y_train)
 
+    def curvature_loss(self, theta: torch.Tensor) -> torch.Tensor:
+        """The training cross-entropy over the declared Hessian batch (the whole training set when
+        ``hessian_batch`` is None or not smaller): the function whose Hessian curvature measurements use."""
+        hb = self.hessian_batch
+        if hb is None or hb >= self.data.n_train:
+            return self.train_loss(theta)
+        if getattr(self, "_hessian_data", (None,))[0] != hb:
+            from .data import subset
+
+            part = subset(self.data, hb)
+            object.__setattr__(self, "_hessian_data", (hb, part.X_train, part.y_train))
+        _, X, y = self._hessian_data
+        return self.flat.loss(theta, X, y)
+
     def train_losses(self, thetas: torch.Tensor, chunk: int = 16) -> torch.Tensor:
-        """Batched training cross-entropy (K, D) -> (K,)."""
-        thetas = self.theta(thetas)
-        return torch.cat([self.flat.batched_loss(thetas[i:i + chunk], self.data.X_train, self.data.y_train)
-                          for i in range(0, len(thetas), chunk)])
+        """Batched training cross-entropy (K, D) -> (K,), ``chunk`` parameter vectors at a time."""
+        return self._losses(thetas, self.data.X_train, self.data.y_train, chunk)
 
     def test_losses(self, thetas: torch.Tensor, chunk: int = 16) -> torch.Tensor:
+        """Batched test cross-entropy (K, D) -> (K,)."""
+        return self._losses(thetas, self.data.X_test, self.data.y_test, chunk)
+
+    def _losses(self, thetas: torch.Tensor, X: torch.Tensor, y: torch.Tensor, chunk: int) -> torch.Tensor:
         thetas = self.theta(thetas)
-        return torch.cat([self.flat.batched_loss(thetas[i:i + chunk], self.data.X_test, self.data.y_test)
-                          for i in range(0, len(thetas), chunk)])
+        N = X.shape[0]
+        step = N if self.flat.has_batch_norm else self.data_chunk
+        out = []
+        for i in range(0, len(thetas), chunk):
+            th = thetas[i:i + chunk]
+            if step >= N:
+                out.append(self.flat.batched_loss(th, X, y))
+            else:
+                out.append(sum(self.flat.batched_loss(th, X[j:j + step], y[j:j + step]) * (min(j + step, N) - j)
+                               for j in range(0, N, step)) / N)
+        return torch.cat(out)
 
     def logits(self, thetas: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
         """Logits (K, N, C) of K parameter vectors on inputs X."""

@@ -44,7 +44,7 @@ from torch.func import grad, vmap
 
 from .config import (TRAIN_CODE_VERSION, Optimum, TargetNotReached, TrainConfig, TrainingDiverged, _is_int,
                      config_hash, lr_at, require_reached)
-from .data import Dataset, load_dataset
+from .data import Dataset, load_dataset, subset
 from .models import build_model
 from .params import FlatModel, cross_entropy
 
@@ -85,12 +85,14 @@ def dataset_for(cfg: TrainConfig, data: Dataset | None = None) -> Dataset:
         if not isinstance(data, Dataset):
             raise ValueError(f"data must be a landscape_lib.nets.data.Dataset or None, got {type(data).__name__}")
         return data.to(dev, dt)
-    key = (cfg.dataset, cfg.data_root, cfg.data_seed, str(dev), cfg.dtype)
+    key = (cfg.dataset, cfg.data_root, cfg.data_seed, cfg.train_size, str(dev), cfg.dtype)
     if key not in _DATA_CACHE:
         while len(_DATA_CACHE) >= _DATA_CACHE_SIZE:
             _DATA_CACHE.pop(next(iter(_DATA_CACHE)))
-        _DATA_CACHE[key] = load_dataset(cfg.dataset, device=dev, data_root=cfg.data_root,
-                                        seed=cfg.data_seed).to(dev, dt)
+        ds = load_dataset(cfg.dataset, device=dev, data_root=cfg.data_root, seed=cfg.data_seed)
+        if cfg.train_size is not None:
+            ds = subset(ds, cfg.train_size)
+        _DATA_CACHE[key] = ds.to(dev, dt)
     return _DATA_CACHE[key]
 
 

@@ -72,9 +72,11 @@ def toy_isotropy(lab, label, sample, D, n) -> Sample:
 
 
 C11_CHECKPOINT_LOSS = 1e-2  # the earlier checkpoint: the same full-batch run stopped at train CE 1e-2
+C11_CHECKPOINT_STEP_DIVISOR = 10  # on a configuration trained for a step budget: stopped at a tenth of it
 C11_OFF_NEAR = 0.1  # the null's off-minimum start: gradient flow to 0.1 x its starting loss (the toy's)
 C11_DIRECTION_SEED = 11_000_003
-C11_TINY = {"dataset": "gaussians", "hidden": (2,), "target_loss": None, "max_steps": 2000}
+C11_TINY = {"model": "mlp", "dataset": "gaussians", "train_size": None, "batch_size": None, "hidden": (2,),
+            "target_loss": None, "max_steps": 2000}
 
 
 def quadratic_null(D: int, seed: int, off: bool, distance: float, n_dirs: int, top: bool = False) -> dict:
@@ -107,7 +109,10 @@ def _c11_point(lab, label, sample, point):
     if point == "optimum":
         return lab.problem(label), lab.optima(label)[sample]
     if point == "checkpoint":
-        cfg = dataclasses.replace(base, target_loss=C11_CHECKPOINT_LOSS)
+        if base.target_loss is None:  # a step budget: the same run stopped at a tenth of its steps
+            cfg = dataclasses.replace(base, max_steps=max(1, base.max_steps // C11_CHECKPOINT_STEP_DIVISOR))
+        else:
+            cfg = dataclasses.replace(base, target_loss=C11_CHECKPOINT_LOSS)
         return lab.problem(cfg), lab.optima(cfg, k=max(5, sample + 1))[sample]
     if point == "tiny":
         cfg = dataclasses.replace(base, **C11_TINY)
@@ -127,7 +132,7 @@ def net_isotropy(lab, label, sample, point="optimum", distance=0.1, directions="
     if directions == "hessian":
         from ..geometry.lanczos import top_eigenvalues
 
-        ev, V = top_eigenvalues(prob.train_loss, th, n_dirs, return_eigenvectors=True, seed=sample)
+        ev, V = top_eigenvalues(prob.curvature_loss, th, n_dirs, return_eigenvectors=True, seed=sample)
         U = V.T.to(th)
     elif directions in ("gaussian", "filter"):
         U = probes.random_directions(n_dirs, th, directions, shapes=prob.flat, seed=C11_DIRECTION_SEED + sample)

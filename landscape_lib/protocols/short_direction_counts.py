@@ -45,12 +45,12 @@ FRACTIONS = (DECLARED_FRACTION,)
 
 def count_at(problem: Problem, theta: torch.Tensor, threshold: float, k_max: int = 600) -> int:
     """The number of Hessian eigenvalues of the training loss at theta above ``threshold``."""
-    return count_short_directions(problem.train_loss, problem.theta(theta), threshold, k_max=k_max).count
+    return count_short_directions(problem.curvature_loss, problem.theta(theta), threshold, k_max=k_max).count
 
 
 def top_eigenvalue(problem: Problem, theta: torch.Tensor) -> float:
     """The largest Hessian eigenvalue of the training loss at theta."""
-    return float(top_eigenvalues(problem.train_loss, problem.theta(theta), 1)[0])
+    return float(top_eigenvalues(problem.curvature_loss, problem.theta(theta), 1)[0])
 
 
 def count_noise(problem: Problem, theta: torch.Tensor, neighbour_theta: torch.Tensor, threshold: float,
@@ -58,9 +58,9 @@ def count_noise(problem: Problem, theta: torch.Tensor, neighbour_theta: torch.Te
     """The noise of the short-direction count at an optimum: the count with two Lanczos start vectors
     (seeds 0 and 1) and at a same-basin neighbour. noise = the largest difference among the three."""
     th = problem.theta(theta)
-    c0 = count_short_directions(problem.train_loss, th, threshold, k_max=k_max, seed=0).count
-    c1 = count_short_directions(problem.train_loss, th, threshold, k_max=k_max, seed=1).count
-    cn_ = count_short_directions(problem.train_loss, problem.theta(neighbour_theta), threshold, k_max=k_max).count
+    c0 = count_short_directions(problem.curvature_loss, th, threshold, k_max=k_max, seed=0).count
+    c1 = count_short_directions(problem.curvature_loss, th, threshold, k_max=k_max, seed=1).count
+    cn_ = count_short_directions(problem.curvature_loss, problem.theta(neighbour_theta), threshold, k_max=k_max).count
     vals = [c0, c1, cn_]
     return {"count_seed0": c0, "count_seed1": c1, "count_neighbour": cn_, "count_noise": max(vals) - min(vals)}
 
@@ -192,7 +192,7 @@ def short_direction_profile(problem: Problem, path: cn.Path, points: int = 5, k_
     endpoints' mean top eigenvalue (the same absolute threshold along the path)."""
     idx = torch.linspace(0, len(path.nodes) - 1, points).round().long().unique()
     thetas = [path.nodes[i] for i in idx]
-    prof = count_profile(problem.train_loss, thetas, fractions=FRACTIONS, k_max=k_max)
+    prof = count_profile(problem.curvature_loss, thetas, fractions=FRACTIONS, k_max=k_max)
     counts = prof.counts.double()
     mid = len(thetas) // 2
     j = FRACTIONS.index(DECLARED_FRACTION)
@@ -378,6 +378,8 @@ class PlantedProblem:
 
     def train_losses(self, thetas: torch.Tensor, chunk: int = 16) -> torch.Tensor:
         return self.loss(self.theta(thetas))
+
+    curvature_loss = train_loss
 
     def accuracy(self, theta: torch.Tensor, test: bool = True) -> float:
         if self.P0 is None:

@@ -15,6 +15,11 @@ measurement, the mechanism absent) and may declare ``sweeps``: constants the pap
 declared range with the reason for its ends, and its matched ``positives`` (default: every positive control of
 the claim). Expected outcomes live in the baselines, not here.
 
+A primary or control whose rule is a ratio to the endpoints' loss names its ``twin``: the same measurement
+judged by an absolute rule (a fraction of the chance-level loss ln C). On a configuration trained for a step
+budget rather than to a target loss (the endpoints are not near zero loss, so a ratio to them says little) the
+two swap roles (``on_configuration``): the twin is decided as the primary (or control), the ratio as a variant.
+
 A case on a configuration has one id everywhere: ``types.case_id`` = ``<claim>/<configuration>/<name>``.
 """
 
@@ -68,6 +73,7 @@ class Case:
     sweeps: tuple[Sweep, ...] = ()
     planted: str = ""
     positives: tuple[str, ...] = ()
+    twin: str = ""
 
     def __post_init__(self) -> None:
         if self.claim not in CLAIMS:
@@ -119,6 +125,30 @@ class Case:
 
     def kwargs(self) -> dict:
         return {**self.params, **self.definition}
+
+    def on_configuration(self, cfg, siblings) -> "Case":
+        """This case as decided on training configuration ``cfg`` (None: the toy): unchanged, unless ``cfg`` is
+        trained for a step budget (``target_loss`` None) and the case is a ratio rule with a twin (then a variant)
+        or the twin of one among ``siblings`` (then in its role, with its holds_if and its controls' twins)."""
+        import dataclasses
+
+        if cfg is None or getattr(cfg, "target_loss", 1.0) is not None:
+            return self
+        if self.twin:
+            return dataclasses.replace(self, role=Role.VARIANT, controls=(), sweeps=(), positives=(),
+                                       note=(self.note + " " if self.note else "") + f"a ratio to the endpoints' "
+                                       f"loss: a variant here (endpoints trained for a step budget); {self.twin} "
+                                       f"decides")
+        of = next((c for c in siblings if c.claim == self.claim and c.twin == self.name), None)
+        if of is None:
+            return self
+        twins = {c.name: c.twin or c.name for c in siblings if c.claim == self.claim}
+        return dataclasses.replace(of, name=self.name, protocol=self.protocol, params=self.params,
+                                   definition=self.definition, samples=self.samples, checks=self.checks,
+                                   statistic=self.statistic, twin="", sweeps=(),
+                                   controls=tuple(twins.get(n, n) for n in of.controls),
+                                   note=f"the absolute twin of {of.name}, decided in its role here (endpoints "
+                                        f"trained for a step budget)")
 
     def labels(self, net_labels) -> list[str]:
         """The configurations the case runs on, given the tier's network configurations."""

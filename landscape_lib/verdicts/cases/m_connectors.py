@@ -23,7 +23,8 @@ def _declare() -> list[Case]:
     for m, tuples in TUPLES.items():
         add(Case("C9", f"m{m}-star", mc.net_m_connector, on="net", params={"m": m},
                  definition={"nodes": "budget", "points": "star"}, samples=tuples, role=PRIMARY,
-                 controls=("control-unoptimized-m2",) if m == 2 else (), sweeps=(C9_LOW_LOSS,)))
+                 controls=("control-unoptimized-m2",) if m == 2 else (), sweeps=(C9_LOW_LOSS,),
+                 twin=f"m{m}-star-chance-level"))
         add(Case("C9", f"m{m}-star-chance-level", mc.net_m_connector, on="net", params={"m": m},
                  definition={"nodes": "budget", "points": "star"}, samples=tuples, checks=(CHANCE_TWIN,)))
     for m in range(5, 11):  # §4.3 "up to m = 10": one tuple of the 12 optima each, at the GPU tiers
