@@ -258,12 +258,9 @@ def _header(config) -> dict:
 
 
 def _not_run(config) -> dict:
-    """Case id -> {role, why} for the cases the tier's budget leaves out (``protocols.cost``)."""
-    from .run import selected
+    from .run import not_run
 
-    return {case.id(label): {"role": str(case.role), "why": why}
-            for case, label, why in selected(context(config).tier, lab(config).spec.configs, lab=lab(config))
-            if why.startswith("not run at this tier")}
+    return not_run(context(config).tier, lab(config))
 
 
 def pytest_report_header(config):

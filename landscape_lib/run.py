@@ -229,8 +229,30 @@ class Ledger:
         return cls(rows, claims, summary_line(claims, rows), dict(header or {}))
 
     def as_dict(self) -> dict:
-        return {**self.header, "summary": self.summary, "claims": {k: v.as_dict() for k, v in self.claims.items()},
-                "rows": self.rows}
+        return mark_not_run({**self.header, "summary": self.summary,
+                             "claims": {k: v.as_dict() for k, v in self.claims.items()}, "rows": self.rows})
+
+
+NOT_RUN = "not run at this tier"
+
+
+def not_run(tier: str, lab: Lab) -> dict:
+    """Case id -> {role, why} for the cases the tier's budget leaves out (``protocols.cost``)."""
+    return {case.id(label): {"role": str(case.on_configuration(None if label == "toy" else lab.config(label),
+                                                               CASES).role), "why": why}
+            for case, label, why in selected(tier, lab.spec.configs, lab=lab) if why.startswith(NOT_RUN)}
+
+
+def mark_not_run(ledger: dict) -> dict:
+    """Each claim's per-configuration verdicts gain "not run at this tier" where the tier did not run its primary
+    on a configuration (``ledger["not_run"]``: case id -> {"role", "why"}), so a reader sees the configuration
+    beside the others instead of its absence."""
+    for cid, info in (ledger.get("not_run") or {}).items():
+        claim, label, _ = cid.split("/", 2)
+        c = ledger.get("claims", {}).get(claim)
+        if c is not None and info.get("role") == "primary":
+            c.setdefault("per_configuration", {}).setdefault(label, NOT_RUN)
+    return ledger
 
 
 def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str | None = None,
@@ -254,4 +276,4 @@ def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str 
         rows.append(expect(done.row, bdir, tier).as_dict())
         if progress is not None:
             progress(done.row)
-    return Ledger.of(rows, {"tier": tier, "device": device, "settings": spec.settings()})
+    return Ledger.of(rows, {"tier": tier, "device": device, "settings": spec.settings(), "not_run": not_run(tier, lab)})

@@ -104,3 +104,29 @@ def test_need_counts_in_image_gradients():
     n = cost.Need(5400 * 60, "x")
     assert n.seconds() == pytest.approx(60) and "≈ 1 min" in n.describe()
     assert cost.fmt_budget(1) == 60 * cost.REFERENCE_THROUGHPUT
+
+
+def test_on_a_step_budget_configuration_the_absolute_twin_decides():
+    from landscape_lib.types import Role
+    from landscape_lib.verdicts.cases import CASES
+
+    spec = tier_spec_for("full")
+    c4 = {c.name: c for c in CASES if c.claim == "C4" and c.on == "net"}
+    digits, fashion = spec.configs["mlp-digits"], spec.configs["cnn-fashion"]
+    assert c4["line"].on_configuration(digits, CASES) is c4["line"]
+    ratio, twin = c4["line"].on_configuration(fashion, CASES), c4["line-chance-level"].on_configuration(fashion, CASES)
+    assert ratio.role == Role.VARIANT and not ratio.controls
+    assert twin.role == Role.PRIMARY and twin.name == "line-chance-level"
+    assert [c.metric for c in twin.rule] == ["wall_over_chance"]
+    assert twin.controls == ("control-same-basin-chance-level",)
+    control = c4["control-same-basin-chance-level"].on_configuration(fashion, CASES)
+    assert control.role == Role.CONTROL and control.holds_if == c4["control-same-basin"].holds_if
+
+
+def test_a_not_run_primary_shows_beside_the_configurations_that_ran():
+    from landscape_lib.run import NOT_RUN, mark_not_run
+
+    led = {"claims": {"C5": {"per_configuration": {"mlp-digits": "holds"}}},
+           "not_run": {"C5/cnn-fashion/budget": {"role": "primary", "why": "not run at this tier (needs ≈ 1e9 ...)"},
+                       "C5/cnn-fashion/loss-matched": {"role": "variant", "why": "..."}}}
+    assert mark_not_run(led)["claims"]["C5"]["per_configuration"] == {"mlp-digits": "holds", "cnn-fashion": NOT_RUN}

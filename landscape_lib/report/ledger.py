@@ -68,21 +68,6 @@ def collect(reports: Path) -> list[dict]:
     return rows
 
 
-NOT_RUN = "not run at this tier"
-
-
-def mark_not_run(ledger: dict) -> dict:
-    """Each claim's per-configuration verdicts gain "not run at this tier" where the tier did not run its primary
-    on a configuration (``header["not_run"]``: case id -> {"role", "why"}), so a reader sees the configuration
-    beside the others instead of its absence."""
-    for cid, info in (ledger.get("not_run") or {}).items():
-        claim, label, _ = cid.split("/", 2)
-        c = ledger.get("claims", {}).get(claim)
-        if c is not None and info.get("role") == Role.PRIMARY:
-            c.setdefault("per_configuration", {}).setdefault(label, NOT_RUN)
-    return ledger
-
-
 def merge(reports: Path, header: dict) -> dict:
     """Write claims.json and claims.md from all workers' rows; returns the ledger."""
     rows = collect(reports)
@@ -90,7 +75,6 @@ def merge(reports: Path, header: dict) -> dict:
     role = {Role.PRIMARY: 0, Role.REPLICATION: 1, Role.VARIANT: 2, Role.CONTROL: 3, Role.POSITIVE: 4}
     rows.sort(key=lambda r: (order.get(r["claim"], 999), r["configuration"], role.get(r.get("role"), 3), r["case"]))
     ledger = Ledger.of(rows, {**header, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}).as_dict()
-    mark_not_run(ledger)
     reports = Path(reports)
     reports.mkdir(parents=True, exist_ok=True)
     _atomic_write(reports / "claims.json", json.dumps(ledger, indent=1, default=_jsonable))
