@@ -72,6 +72,15 @@ class CacheBusy(Exception):
         self.key = key
 
 
+class CacheMiss(LookupError):
+    """A read-only cache (``Cache(read_only=True)``: decide from the cache alone) has no entry for ``key``."""
+
+    def __init__(self, key: str, describe: str = "", hint: str = ""):
+        super().__init__(f"cache entry {key!r}{f' ({describe})' if describe else ''} is missing and this run may only "
+                         f"read the cache{f': build it first with `{hint}`' if hint else ''}")
+        self.key = key
+
+
 class CacheCorruptionWarning(UserWarning):
     """A cache entry was truncated, corrupt or unloadable; it is rebuilt and overwritten."""
 
@@ -230,9 +239,12 @@ class Cache:
     ``lock_timeout`` is how long (seconds) :meth:`get_or_build` waits for another process's build
     of the same key; negative waits forever (the default: builds may take minutes, and a dead
     builder's lock is released by the OS). ``stats`` counts this instance's hits and builds.
+    ``read_only``: a missing entry raises :class:`CacheMiss` (naming the key and ``hint``, the command that builds
+    it) instead of being built, except keys whose prefix is in ``writable`` (figures drawn from cached samples).
     """
 
-    def __init__(self, root: Path | str | None = None, *, lock_timeout: float = -1):
+    def __init__(self, root: Path | str | None = None, *, lock_timeout: float = -1, read_only: bool = False,
+                 writable: tuple = ("plot",), hint: str = ""):
         if root is None:
             root = default_root()
         if not isinstance(root, (str, os.PathLike)) or str(root) == "":
@@ -242,6 +254,7 @@ class Cache:
         self.root = Path(root)
         self.lock_timeout = float(lock_timeout)
         self.stats = CacheStats()
+        self.read_only, self.writable, self.hint = bool(read_only), tuple(writable), str(hint)
 
     def __repr__(self) -> str:
         return f"Cache({str(self.root)!r})"
@@ -290,6 +303,8 @@ class Cache:
                 self.stats.hits += 1
                 return value, True
 
+        if self.read_only and key.split("-", 1)[0] not in self.writable:
+            raise CacheMiss(key, describe, self.hint)
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             with FileLock(str(self.lock_path(key)), timeout=self.lock_timeout if wait else 0):

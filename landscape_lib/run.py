@@ -189,6 +189,24 @@ def expect(row: Row, baseline_dir, tier: str, *, update: bool = False, accept_ve
     return row
 
 
+def matches(select: str | None, cid: str) -> bool:
+    """Whether case id ``cid`` (``<claim>/<configuration>/<case>``) is selected by ``select``: None = every case; else
+    a ``-k``-style expression (``and``, ``or``, ``not``, parentheses) whose words match a claim id exactly
+    (``C1`` is C1, not C10), a configuration label exactly, or a substring of the case name or the whole id."""
+    if not select:
+        return True
+    from _pytest.mark.expression import Expression
+
+    claim, label, name = cid.split("/", 2)
+
+    def word(w: str) -> bool:
+        if w[:1] in "CA" and w[1:].isdigit():
+            return w == claim
+        return w == label or w in name or w in cid
+
+    return Expression.compile(select).evaluate(word)
+
+
 def selected(tier: str, configurations, cases=CASES, lab: Lab | None = None) -> list[tuple[Case, str, str]]:
     """(case, configuration label, why it does not run here or "") for every declared case on every
     configuration it names, given the tier's network configurations; with ``lab``, a case whose estimated
@@ -257,20 +275,23 @@ def mark_not_run(ledger: dict) -> dict:
 
 def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str | None = None,
                  baseline_dir=None, cache_dir=None, device: str = "cpu", claims=None, data_root=None,
-                 progress=None) -> Ledger:
+                 progress=None, cache_only: bool = False, select: str | None = None) -> Ledger:
     """Run every declared case of ``tier`` (on ``model`` / ``dataset`` when given, as the pytest plugin's
     --model/--dataset) sequentially and return the ``Ledger``; ``claims``: only these claim ids. Rows carry
     the baseline's expectation and any regression (``baseline_dir``, default claims/baselines/). Errors are
-    rows with verdict ``error`` (and the traceback in ``measured``), never exceptions."""
+    rows with verdict ``error`` (and the traceback in ``measured``), never exceptions. ``cache_only``: decide
+    from the cache alone (after ``build.build``); a missing entry is an error row naming its key. ``select``: a
+    ``-k``-style expression over case ids (``matches``)."""
     from .protocols.lab import tier_spec_for
     from .cache import Cache, default_root
 
     spec = tier_spec_for(tier, device=device, model=model, dataset=dataset, data_root=data_root)
-    lab = Lab(spec, Cache(cache_dir or default_root()))
+    lab = Lab(spec, Cache(cache_dir or default_root(), read_only=cache_only,
+                          hint=f"landscape-claims build --tier {tier}"))
     bdir = Path(baseline_dir) if baseline_dir is not None else baselines.default_dir()
     rows = []
     for case, label, why in selected(tier, spec.configs, lab=lab):
-        if why or (claims is not None and case.claim not in claims):
+        if why or (claims is not None and case.claim not in claims) or not matches(select, case.id(label)):
             continue
         done = run_case(lab, case, label, tier=tier)
         rows.append(expect(done.row, bdir, tier).as_dict())

@@ -1,5 +1,5 @@
-"""Layers import one way: types, stats, cache <- geometry, nets <- protocols <- verdicts <- run <- report, the
-pytest plugin. Read from the source (ast): every import of a landscape_lib module, at any depth (a function's
+"""Layers import one way: types, stats, cache <- geometry, nets <- protocols <- verdicts <- run <- report, build,
+the pytest plugin. Read from the source (ast): every import of a landscape_lib module, at any depth (a function's
 lazy import counts too), must point at the same or an earlier layer; geometry and nets do not import each other."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "landscape_lib"
 LAYERS = {"types": 0, "stats": 0, "cache": 0, "numerics": 0, "__init__": 0, "geometry": 1, "nets": 1, "protocols": 2,
-          "verdicts": 3, "run": 4, "report": 5, "pytest_plugin": 5, "claims_tests": 6, "cli": 6}
+          "verdicts": 3, "run": 4, "report": 5, "build": 5, "pytest_plugin": 5, "claims_tests": 6, "cli": 6}
 SIBLINGS = {("geometry", "nets"), ("nets", "geometry")}
 
 

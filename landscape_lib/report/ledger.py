@@ -47,9 +47,17 @@ def append(reports: Path, row: dict) -> None:
         raise ValueError(f"verdict must be one of {[str(v) for v in CASE_VERDICTS]}, got {row.get('verdict')!r}")
     d = rows_dir(reports)
     d.mkdir(parents=True, exist_ok=True)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    with open(d / f"rows-{worker}.jsonl", "a", encoding="utf-8") as fh:
+    with open(d / f"rows-{part_name()}.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(row, default=_jsonable, sort_keys=True) + "\n")
+
+
+def part_name() -> str:
+    """This process's part of the ledger: host and worker (``<host>-gw0``, ``<host>-main``), so several machines
+    can write into one shared reports folder and be merged."""
+    import socket
+
+    host = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in socket.gethostname()) or "host"
+    return f"{host}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def _jsonable(x):
