@@ -18,7 +18,7 @@ export MKL_CBWR ?= COMPATIBLE
 export ATEN_CPU_CAPABILITY ?= avx2
 endif
 
-.PHONY: setup verify test claims report bench bench-cache clean
+.PHONY: setup verify test claims report bench bench-cache gpu-check clean
 
 setup: $(STAMP) $(DATA_STAMP)
 
@@ -60,6 +60,10 @@ bench: setup
 # cold vs warm wall time of the quick tier against one fresh cache (goal: warm <= 1/5 of cold)
 bench-cache: setup
 	$(BIN)/python benchmarks/bench_warm_cold.py
+
+# on a machine with CUDA (its own torch is enough: no set-up, no data beyond the working tree)
+gpu-check:
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,python3) benchmarks/gpu_check.py --out reports/gpu-check
 
 clean:
 	rm -rf reports/allure-results reports/allure-report reports/.ledger reports/plots reports/claims.* .hypothesis

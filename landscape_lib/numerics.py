@@ -63,3 +63,30 @@ def describe() -> str:
         except Exception:  # noqa: BLE001 - an environment line must not fail
             pass
     return out
+
+
+GPU_POLICY = "fp32-strict"  # TF32 off for matmuls and convolutions, deterministic cuDNN, no autotuning
+
+
+def gpu(device) -> str:
+    """The GPU side of the policy, applied when measuring on ``device`` (a CUDA device; a no-op elsewhere):
+
+        torch.backends.cuda.matmul.allow_tf32 = False   matmuls in full fp32 (TF32 keeps 10 mantissa bits: enough
+        torch.backends.cudnn.allow_tf32 = False         to move a short-direction count or a knife-edge ratio)
+        torch.backends.cudnn.deterministic = True       the same kernels, so the same sums, run to run
+        torch.backends.cudnn.benchmark = False          no autotuning (it picks kernels by timing)
+        CUBLAS_WORKSPACE_CONFIG=:4096:8                 what deterministic cuBLAS needs (set if unset)
+
+    Returns the device kind for cache keys ("cpu", or "cuda:<GPU name>|fp32-strict"): a number built on one kind of
+    device is never served on another."""
+    import torch
+
+    dev = torch.device(device)
+    if dev.type != "cuda":
+        return "cpu" if dev.type == "cpu" else dev.type
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    return f"cuda:{torch.cuda.get_device_name(dev)}|{GPU_POLICY}"

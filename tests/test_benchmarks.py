@@ -25,3 +25,13 @@ def test_bench_tunnel_quick_batched_equals_sequential():
 
 def test_bench_losses_quick_runs_and_paths_agree():
     assert _load("bench_losses").main(["--quick"]) == 0  # asserts the old and new paths agree inside
+
+
+def test_gpu_check_runs_on_the_cpu(tmp_path):
+    mod = _load("gpu_check")
+    assert mod.main(["--cpu", "--out", str(tmp_path), "--k", "2", "--steps", "10", "--claims", "C1 and toy"]) == 0
+    import json
+
+    res = json.loads((tmp_path / "gpu-check.json").read_text())
+    assert res["device_kind"] == "cpu" and res["batched_vs_sequential"]["max_abs_param_diff"] < 1e-4
+    assert res["claims"]["cases"] and all(c["within_tolerance"] for c in res["claims"]["cases"].values())
