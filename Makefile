@@ -22,11 +22,11 @@ endif
 
 setup: $(STAMP) $(DATA_STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-	$(BIN)/python -m pip install -q $(TORCH_PINS)
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q $(TORCH_PINS) -c requirements.lock
+	$(BIN)/python -m pip install -q -e ".[test]" -c requirements.lock
 	@touch $(STAMP)
 
 $(DATA_STAMP): package-lock.json $(STAMP)
