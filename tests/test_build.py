@@ -90,3 +90,53 @@ def test_devices_and_ledger_parts_for_several_gpus_and_machines(monkeypatch):
         assert resolve_device("cuda", worker=f"gw{n + 1}") == (f"cuda:{(n + 1) % n}" if n > 1 else "cuda")
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
     assert part_name().endswith("-gw3") and part_name().startswith(socket.gethostname()[:3])
+
+
+def test_a_killed_training_resumes_from_its_checkpoint(tmp_path):
+    import torch
+
+    from landscape_lib.nets.config import TrainConfig
+    from landscape_lib.nets.training import train_many
+
+    cfg = TrainConfig(model="mlp", dataset="digits", hidden=(8,), batch_size=32, max_steps=60, target_loss=None,
+                      log_every=10)
+    whole = train_many(cfg, [0, 1])
+
+    class Killed(Exception):
+        pass
+
+    def kill(t, n, loss):
+        if t >= 40:
+            raise Killed
+
+    ck = tmp_path / "optima.ckpt"
+    with pytest.raises(Killed):
+        train_many(cfg, [0, 1], progress=kill, checkpoint=str(ck), checkpoint_every=20)
+    assert ck.is_file()
+    again = train_many(cfg, [0, 1], checkpoint=str(ck), checkpoint_every=20)
+    assert not ck.exists()
+    for a, b in zip(whole, again):
+        assert torch.equal(a.theta, b.theta) and a.train_loss == b.train_loss
+        assert a.history == b.history
+    with pytest.raises(ValueError, match="checkpoint_every must be a positive integer"):
+        train_many(cfg, [0], checkpoint=str(ck), checkpoint_every=0)
+
+
+def test_a_gpu_built_sample_agrees_with_the_cpu_built_one(tmp_path):
+    """The same claim cases built on the CPU and on a GPU (TF32 off): same verdicts, measured values within
+    ``gpu_check.TOLERANCE`` (skipped without CUDA; ``make gpu-check`` runs the same comparison on a lent GPU)."""
+    import importlib.util
+    from pathlib import Path
+
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here")
+    spec = importlib.util.spec_from_file_location("gpu_check", Path(__file__).resolve().parents[1] / "benchmarks" /
+                                                  "gpu_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cpu = mod.claims_on("cpu", "C1 and toy or C13 and mlp-digits", tmp_path / "cpu")
+    gpu = mod.claims_on("cuda", "C1 and toy or C13 and mlp-digits", tmp_path / "gpu")
+    bad = {cid: c for cid, c in mod.compare(cpu, gpu).items() if not c["within_tolerance"]}
+    assert not bad, f"CPU- and GPU-built samples differ beyond {mod.TOLERANCE}: {bad}"

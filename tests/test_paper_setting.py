@@ -130,3 +130,19 @@ def test_a_not_run_primary_shows_beside_the_configurations_that_ran():
            "not_run": {"C5/cnn-fashion/budget": {"role": "primary", "why": "not run at this tier (needs ≈ 1e9 ...)"},
                        "C5/cnn-fashion/loss-matched": {"role": "variant", "why": "..."}}}
     assert mark_not_run(led)["claims"]["C5"]["per_configuration"] == {"mlp-digits": "holds", "cnn-fashion": NOT_RUN}
+
+
+def test_the_asymmetric_valley_claims_are_declared_on_the_fashion_cnn_with_batch_norm():
+    from landscape_lib.protocols.asymmetry import sgd_config
+    from landscape_lib.types import Role
+    from landscape_lib.verdicts.cases import CASES
+
+    lab = Lab.open("full")
+    on_cnn = {c.claim for c in CASES if c.on == "cnn-fashion" and c.role == Role.PRIMARY}
+    assert {"A1", "A2", "A3", "A5", "A6"} <= on_cnn
+    assert sgd_config(lab, "cnn-bn").batch_norm and not sgd_config(lab, "cnn").batch_norm
+    assert sgd_config(lab, "cnn").dataset == "fashion_mnist" and sgd_config(lab, "cnn").model == "simple_cnn"
+    rows = {case.id(label): why for case, label, why in selected("full", lab.spec.configs, lab=lab)}
+    assert rows["A1/cnn-fashion/cnn-bn-recomputed"].startswith("not run at this tier (needs ≈ ")
+    quick = {case.id(label): why for case, label, why in selected("quick", Lab.open("quick").spec.configs)}
+    assert "runs at tiers" in quick["A1/cnn-fashion/cnn-bn-recomputed"]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from typing import Callable
 
@@ -249,8 +250,40 @@ def train(cfg: TrainConfig, progress: Callable | None = None, data: Dataset | No
     return _finish(cfg, flat, ds, cfg.seed, theta.detach(), theta_init, steps, reached, hist, snaps, seconds)
 
 
+def _load_checkpoint(path, cfg, seeds):
+    """The state a killed ``train_many`` saved for the same configuration, seeds and training code, else None."""
+    if path is None or not os.path.isfile(path):
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception:  # noqa: BLE001 - an unreadable checkpoint is ignored: training restarts
+        return None
+    from .config import TRAIN_CODE_VERSION, config_hash
+
+    want = (config_hash(cfg), list(seeds), TRAIN_CODE_VERSION)
+    return state if (state.get("cfg"), state.get("seeds"), state.get("code")) == want else None
+
+
+def _save_checkpoint(path, state: dict) -> None:
+    """Write ``state`` to ``path`` atomically (a temporary file in the same folder, then os.replace)."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ckpt-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(state, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
-               data: Dataset | None = None, vectorize: bool = True) -> list:
+               data: Dataset | None = None, vectorize: bool = True, checkpoint=None,
+               checkpoint_every: int = 200) -> list:
     """Train len(seeds) independent networks in one batched run (vmap over the stacked (K, D) thetas).
 
     Member k is exactly ``train(dataclasses.replace(cfg, seed=seeds[k]))`` up to float rounding
@@ -259,9 +292,15 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
     loop instead of vmap (same numbers; the optimizer stays batched): on a CPU, where a step is
     compute-bound, vmap over convolutions costs ~2x the loop (benchmarks/bench_train.py).
     Members that stop above the target are returned with reached_target=False (see ``require_reached``).
+    ``checkpoint``: a file path; every ``checkpoint_every`` steps the whole state (parameters, optimizer moments,
+    minibatch streams, histories) is written there atomically, and a run that finds a checkpoint of the same
+    configuration, seeds and training code resumes from it (a job killed by a scheduler continues, with the numbers
+    of an uninterrupted run); the file is removed when training finishes.
     """
     if not isinstance(cfg, TrainConfig):
         raise ValueError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    if not isinstance(checkpoint_every, int) or isinstance(checkpoint_every, bool) or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
     seeds = list(seeds) if isinstance(seeds, (list, tuple, range)) else seeds
     if not isinstance(seeds, list) or not seeds or not all(_is_int(s) and s >= 0 for s in seeds):
         raise ValueError(f"seeds must be a non-empty list of non-negative integers, got {seeds!r}")
@@ -312,7 +351,30 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
     snaps = [[] for _ in seeds]
     active = list(range(K))
     reached, steps = [False] * K, [cfg.max_steps] * K
-    for t in range(cfg.max_steps + 1):
+    start, before = 0, 0.0
+    state = _load_checkpoint(checkpoint, cfg, seeds)
+    if state is not None:
+        start, before = state["t"], state["seconds"]
+        thetas, m1, nupd = state["thetas"].to(dev), state["m1"].to(dev), state["nupd"].to(dev)
+        m2 = state["m2"].to(dev) if state["m2"] is not None else None
+        active, reached, steps, hists = state["active"], state["reached"], state["steps"], state["hists"]
+        snaps = [[s.to(dev) for s in ss] for ss in state["snaps"]]
+        for st, (gen, perm, pos) in zip(streams, state["streams"]):
+            st.gen.set_state(gen)
+            st.perm, st.pos = perm, pos
+
+    def save(t_next):
+        from .config import TRAIN_CODE_VERSION, config_hash
+
+        _save_checkpoint(checkpoint, {
+            "cfg": config_hash(cfg), "seeds": list(seeds), "code": TRAIN_CODE_VERSION, "t": t_next,
+            "seconds": before + time.perf_counter() - t0, "thetas": thetas.cpu(), "m1": m1.cpu(),
+            "m2": None if m2 is None else m2.cpu(), "nupd": nupd.cpu(), "active": list(active),
+            "reached": list(reached), "steps": list(steps), "hists": hists,
+            "snaps": [[s.cpu() for s in ss] for ss in snaps],
+            "streams": [(st.gen.get_state(), st.perm, st.pos) for st in streams]})
+
+    for t in range(start, cfg.max_steps + 1):
         if not active:
             break
         last = t == cfg.max_steps
@@ -386,6 +448,10 @@ def train_many(cfg: TrainConfig, seeds: list, progress: Callable | None = None,
         if cfg.schedule == "cyclic" and (t + 1) % cfg.cycle_steps == 0:
             for k in active:
                 snaps[k].append(thetas[k].clone())
-    seconds = time.perf_counter() - t0
+        if checkpoint is not None and (t + 1) % checkpoint_every == 0:
+            save(t + 1)
+    seconds = before + time.perf_counter() - t0
+    if checkpoint is not None and os.path.isfile(checkpoint):
+        os.unlink(checkpoint)
     return [_finish(cfg, flat, ds, s, thetas[k], theta_init[k], steps[k], reached[k], hists[k], snaps[k], seconds)
             for k, s in enumerate(seeds)]

@@ -12,7 +12,8 @@ one batched run per configuration), then 1,000 more updates at the same learning
 averaged (``averaging.sgd_average``: ``swa_utils.AveragedModel``, every update; batch-norm statistics of
 the average by ``update_bn`` on the training inputs). The *SGD solution* is the final iterate, the *SWA
 solution* the average. Models: "mlp" (the tier's 64-32-10 tanh MLP on digits), "mlp-bn" (the same with
-BatchNorm1d after the hidden linear layer), "softmax" (SoftmaxRegression on digits), "quadratic" (the
+BatchNorm1d after the hidden linear layer), "cnn" / "cnn-bn" (the full tier's §4 SimpleCNN on Fashion-MNIST, without /
+with batch norm after each convolution, as He et al. measured CNNs with batch norm), "softmax" (SoftmaxRegression on digits), "quadratic" (the
 linear model with the squared error 1/(2N) sum_i |W x_i + b - e_{y_i}|^2: an exact quadratic of
 theta, trained by the same SGD, lr capped at 1 / lambda_max of its Hessian), "neuron" (one sigmoid
 neuron, weight and bias, on ``gaussians``: logits (0, w x + b), so the cross-entropy is the binary
@@ -75,7 +76,8 @@ SEEDS_PER_MODEL = {"mlp": 10}  # seeds 5..9: the A6 twin control
 DEFAULT_SEEDS = 5
 DIRECTION_SEED = 7_000_000  # + seed: directions never share the initialization's stream (RULES.md T12)
 LINE_SEED = 9_000_000
-MODELS = ("mlp", "mlp-bn", "softmax", "quadratic", "neuron", "planted-valley", "planted-no-wall")
+MODELS = ("mlp", "mlp-bn", "cnn", "cnn-bn", "softmax", "quadratic", "neuron", "planted-valley", "planted-no-wall")
+CNN_LABEL = "cnn-fashion"  # "cnn" / "cnn-bn": the §4 SimpleCNN of this configuration, without / with batch norm
 EXACT = ("quadratic", "planted-valley", "planted-no-wall")  # float64 closed-form models with their own SGD
 NEURON_MODEL = "one_neuron"
 
@@ -101,7 +103,9 @@ def sgd_config(lab, model: str, l2: float = 0.0, data_seed: int = 0):
     from ..nets.config import TrainConfig
 
     _check_model(model)
-    if model in ("mlp", "mlp-bn", "quadratic"):
+    if model in ("cnn", "cnn-bn"):
+        base = lab.config(CNN_LABEL)
+    elif model in ("mlp", "mlp-bn", "quadratic"):
         base = lab.config("mlp-digits") if model != "quadratic" else lab.config("softmax-digits")
     elif model == "softmax":
         base = lab.config("softmax-digits")
@@ -110,7 +114,7 @@ def sgd_config(lab, model: str, l2: float = 0.0, data_seed: int = 0):
                            device=next(iter(lab.spec.configs.values())).device)
     return dataclasses.replace(base, optimizer="sgd", momentum=0.0, lr=LR, batch_size=BATCH, schedule="constant",
                                max_steps=PRETRAIN_STEPS, target_loss=None, log_every=PRETRAIN_STEPS, l2=l2,
-                               batch_norm=model == "mlp-bn")
+                               batch_norm=model in ("mlp-bn", "cnn-bn"))
 
 
 def _avg_cfg(seed, l2, lr=LR, steps=AVERAGE_STEPS):

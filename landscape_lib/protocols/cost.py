@@ -3,15 +3,17 @@ it did not run, and why, instead of shrinking them silently.
 
 The unit is one **image-gradient**: a forward and a backward pass of one training example through the
 configuration's network (training throughput is measured in it: 5,400 images/s for the 28x28 SimpleCNN on the
-project's 2-core reference CPU, batch 128). A forward pass alone counts ``FORWARD`` = 1/3 of one; a
+project's 2-core reference CPU, batch 128). A forward pass alone counts ``FORWARD`` = 0.9 of one (measured: the
+data-set loss over 6,000 images takes 1.0 s, where a training step's forward and backward process 5,400 images a
+second: a full-batch forward is memory-bound, not a third of a training step as FLOPs would say); a
 Hessian-vector product over an example ``HVP`` = 3 (forward-over-reverse); one short-direction count
 ``COUNT_HVPS`` = 160 products (measured on the Fashion-MNIST SimpleCNN: 11 for the top eigenvalue, 149 for
 a count of 12 with k = 32 Lanczos vectors). With N training examples:
 
     optima      K x steps x batch                      (shared by every case of a configuration: not counted)
-    tunnel      (k - 1) nodes x steps x N + 41 x N/3   (``PathConfig``: k = 10 pieces, 1,000 full-batch steps)
+    tunnel      (k - 1) nodes x steps x N + 41 x N x FORWARD   (``PathConfig``: k = 10, 1,000 full-batch steps)
     count       COUNT_HVPS x HVP x (the declared Hessian batch, else N)
-    probes      directions x distances x N/3
+    probes      directions x distances x N x FORWARD
     training    runs x steps x batch
 
 ``need(case, lab, label)`` sums these per protocol and sample (an estimate, "≈": shared cache entries are
@@ -23,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-FORWARD = 1 / 3
+FORWARD = 0.9
 HVP = 3.0
 COUNT_HVPS = 160
 LINE_POINTS = 41
@@ -120,6 +122,15 @@ def need(case, lab, label: str) -> Need | None:
         return Need(values * 12 * epochs + runs * C14_N_DIRS * len(C14_GRID) * N * FORWARD,
                     f"{values} settings x 12 runs x {C14_EPOCHS} epochs + {C14_N_DIRS} x {len(C14_GRID)} probes each "
                     f"over {N:,} images")
+    if name.startswith("av_"):
+        from .asymmetry import BATCH, GRID_LOW_DECADES, GRID_PER_DECADE, N_DIRS, PRETRAIN_STEPS, STATIONARY_PRETRAIN
+
+        points = 2 * (GRID_LOW_DECADES * GRID_PER_DECADE + 1) + 1
+        nets = 2 if name == "av_batchnorm" else 1
+        pretrain = sum(STATIONARY_PRETRAIN) if kw.get("stationary") else PRETRAIN_STEPS
+        per = nets * (pretrain * BATCH + N_DIRS * points * N * FORWARD * 2)
+        return Need(s * per, f"{s} seeds x {nets} SGD run(s) of up to {pretrain:,} steps + {N_DIRS} directions x "
+                             f"{points} points (batch-norm statistics recomputed) over {N:,} images")
     if name in ("net_swa_cyclic", "net_swa_same_basin"):
         from .swa import C16_CYCLE, C16_GRID, C16_REFINE
 

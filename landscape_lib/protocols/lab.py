@@ -199,10 +199,20 @@ class Lab:
             raise TypeError(f"protocol {name} must return a types.Sample, got {type(value).__name__}")
         return value
 
+    def device_kind(self) -> str:
+        """"" on a CPU; on a GPU, its kind and precision policy (``numerics.gpu``: TF32 off), which enter every cache
+        key, so a number built on one kind of device is never served on another."""
+        if "device_kind" not in self._memo:
+            devs = {c.resolved_device() for c in {**self.spec.configs, **self.spec.controls}.values()}
+            kinds = sorted(numerics.gpu(d) for d in devs if d.type != "cpu")
+            self._memo["device_kind"] = "|".join(kinds)
+        return self._memo["device_kind"]
+
     def cached(self, kind: str, parts: tuple, build: Callable[[], Any], describe: str = "",
                version: str = MEASURE_VERSION) -> Any:
         """``build()`` once per key across processes and runs; memoized in this process too."""
-        key = key_for(*parts, version=version, prefix=kind)
+        dk = self.device_kind()
+        key = key_for(*parts, version=version + (f"|{dk}" if dk else ""), prefix=kind)
         if key not in self._memo:
             value, _ = self.cache.get_or_build(key, build, describe=describe or kind, retrain=False,
                                                built_after=self.rebuild_after, wait=not self._no_wait)
@@ -246,9 +256,10 @@ class Lab:
         def build():
             self._check_data(cfg)
             bar = _Progress(f"training {cfg.model}/{cfg.dataset} x{k}", cfg.max_steps)
+            ckpt = self.cache.root / f"optima-{config_hash(cfg)}-{k}.ckpt"
             try:
                 vec = not (cfg.model == "simple_cnn" and cfg.resolved_device().type == "cpu")
-                return train_many(cfg, seeds, progress=bar, vectorize=vec)
+                return train_many(cfg, seeds, progress=bar, vectorize=vec, checkpoint=str(ckpt))
             finally:
                 bar.close()
 
