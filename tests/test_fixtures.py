@@ -165,7 +165,7 @@ def test_claim_cases_are_dealt_longest_first_by_their_recorded_durations(tmp_pat
     other = NS(fixturenames=("tmp_path",))
     a, b, c, d = case("C4/toy/line-D100"), case("C2/toy/new"), case("C8/mlp-digits/budget"), case("C1/toy/x")
     items = [other, a, b, c, d]
-    cfg = NS(getoption=lambda name: {"--tier": "quick", "--landscape-store-durations": True}[name])
+    cfg = NS(getoption=lambda name: {"--tier": "quick", "--landscape-store-durations": True, "keyword": ""}[name])
     plugin.pytest_collection_modifyitems(None, cfg, items)
     assert items == [c, a, b, d, other]
     plugin.store_durations(cfg, [{"id": "C2/toy/new", "seconds": 3.04}])
@@ -188,3 +188,20 @@ def test_shipped_durations_name_declared_cases():
     for tier, seconds in plugin._durations(NS(rootpath=Path(__file__).resolve().parents[1])).items():
         ids = set().union(*declared_ids(tier, tier_spec_for(tier).configs).values())
         assert set(seconds) <= ids, sorted(set(seconds) - ids)[:5]
+
+
+def test_k_selects_claim_ids_whole():
+    """``-k C1`` keeps C1's cases, not C10-C17's; an expression naming no claim case leaves pytest's selection."""
+    from types import SimpleNamespace as NS
+
+    import landscape_lib.pytest_plugin as plugin
+
+    case = lambda i: NS(fixturenames=("claim_case",), callspec=NS(id=i))  # noqa: E731
+    c1, c10, c17 = case("C1/toy/aligned"), case("C10/toy/x"), case("C17/toy/y")
+    deselected = []
+    for kw, want in (("C1", [c1]), ("C1 or C17", [c1, c17]), ("test_other", [c1, c10, c17])):
+        items = [c1, c10, c17]
+        cfg = NS(getoption=lambda name, kw=kw: {"keyword": kw}[name],
+                 hook=NS(pytest_deselected=lambda items: deselected.extend(items)))
+        plugin.select_by_claim(cfg, items)
+        assert items == want, kw
