@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import Cache, default_root, key_for
-from .protocols.lab import MEASURE_VERSION, Lab, tier_spec_for
+from .cache import Cache, default_root
+from .protocols.lab import Lab, tier_spec_for
 from .run import matches, measure, selected
 from .verdicts.cases import CASES
 
@@ -51,20 +51,6 @@ def _lab(tier: str, cache_dir, device: str, model, dataset, data_root) -> Lab:
     return Lab(spec, Cache(cache_dir or default_root()))
 
 
-def _sample_key(lab: Lab, case, label: str, sample) -> str:
-    k = lab.spec.k if label != "toy" else None
-    s = list(sample) if isinstance(sample, tuple) else sample
-    name = f"{case.protocol.__module__}.{case.protocol.__qualname__}"
-    return key_for(name, lab.config_key(label), k, case.kwargs(), s, version=MEASURE_VERSION, prefix="sample")
-
-
-def _optima_key(lab: Lab, label: str) -> str:
-    from .nets.config import TRAIN_CODE_VERSION, config_hash
-
-    return key_for(config_hash(lab.config(label)), list(range(lab.spec.k)), version=TRAIN_CODE_VERSION,
-                   prefix="optima")
-
-
 def plan(tier: str = "quick", select: str | None = None, *, cache_dir=None, device: str = "cpu", model=None,
          dataset=None, data_root=None) -> list[Entry]:
     """The entries the selected cases of ``tier`` need, optima first, and whether each is in the cache."""
@@ -78,12 +64,12 @@ def plan(tier: str = "quick", select: str | None = None, *, cache_dir=None, devi
         if label in lab.spec.configs and label not in labels:
             labels.append(label)
     for label in labels:
-        key = _optima_key(lab, label)
+        key = lab.optima_key(label)
         out.append(Entry(key, "optima", f"{lab.spec.k} optima of {label}", f"optima:{label}",
                          lab.cache.path(key).is_file()))
     for case, label in cases:
         for s in case.samples:
-            key = _sample_key(lab, case, label, s)
+            key = lab.sample_key(case.protocol, label, s, case.kwargs())
             out.append(Entry(key, "sample", f"{case.id(label)} sample {s}", case.id(label), lab.cache.path(key).is_file()))
     return out
 

@@ -190,10 +190,8 @@ class Lab:
         """One sample of ``protocol`` on configuration ``label`` with ``kwargs`` (a case's params and
         definition), cached: every case (and C17, which re-decides other claims' toy samples) that asks for
         the same protocol, configuration, arguments and sample gets one measurement."""
-        k = self.spec.k if label != "toy" else None
         s = list(sample) if isinstance(sample, tuple) else sample
-        name = f"{protocol.__module__}.{protocol.__qualname__}"
-        value = self.cached("sample", (name, self.config_key(label), k, kwargs, s),
+        value = self.cached("sample", self._sample_parts(protocol, label, sample, kwargs),
                             lambda: protocol(self, label, sample, **kwargs), f"{protocol.__name__} on {label}, sample {s}")
         if not isinstance(value, Sample):
             raise TypeError(f"protocol {name} must return a types.Sample, got {type(value).__name__}")
@@ -208,11 +206,31 @@ class Lab:
             self._memo["device_kind"] = "|".join(kinds)
         return self._memo["device_kind"]
 
+    def key(self, kind: str, parts: tuple, version: str = MEASURE_VERSION) -> str:
+        """The cache key of an entry of ``kind`` made of ``parts`` (with the device kind off the CPU)."""
+        dk = self.device_kind()
+        return key_for(*parts, version=version + (f"|{dk}" if dk else ""), prefix=kind)
+
+    def _sample_parts(self, protocol, label: str, sample, kwargs: dict) -> tuple:
+        k = self.spec.k if label != "toy" else None
+        s = list(sample) if isinstance(sample, tuple) else sample
+        return (f"{protocol.__module__}.{protocol.__qualname__}", self.config_key(label), k, kwargs, s)
+
+    def sample_key(self, protocol, label: str, sample, kwargs: dict) -> str:
+        """The key ``sample`` stores that measurement under (``build.plan`` asks without measuring)."""
+        return self.key("sample", self._sample_parts(protocol, label, sample, kwargs))
+
+    def optima_key(self, label_or_cfg, k: int | None = None) -> str:
+        """The key ``optima`` stores a configuration's batch of optima under."""
+        from ..nets.config import config_hash
+
+        return self.key("optima", (config_hash(self.config(label_or_cfg)), list(range(k or self.spec.k))),
+                        TRAIN_CODE_VERSION)
+
     def cached(self, kind: str, parts: tuple, build: Callable[[], Any], describe: str = "",
                version: str = MEASURE_VERSION) -> Any:
         """``build()`` once per key across processes and runs; memoized in this process too."""
-        dk = self.device_kind()
-        key = key_for(*parts, version=version + (f"|{dk}" if dk else ""), prefix=kind)
+        key = self.key(kind, parts, version)
         if key not in self._memo:
             value, _ = self.cache.get_or_build(key, build, describe=describe or kind, retrain=False,
                                                built_after=self.rebuild_after, wait=not self._no_wait)
