@@ -581,3 +581,33 @@ def test_code_version_follows_what_code_does_not_how_it_is_written(tmp_path):
     assert len(base) == 16 and code_version("types.py") != code_version("stats.py")
     with pytest.raises(ValueError, match="not a file or folder"):
         code_version("no_such_module.py")
+
+
+def test_a_protocol_module_s_entries_are_versioned_by_the_code_it_measures_with():
+    """An edit to one protocol module re-measures its own entries only: a module's version covers the shared layers,
+    the lab's protocol imports and its own, transitively -- and nothing else."""
+    from landscape_lib.protocols import lab as L
+
+    P = "landscape_lib.protocols."
+    assert L.protocol_closure(P + "swa") == ("protocols/swa.py",)
+    assert L.protocol_closure(P + "toy_landscape") == ("protocols/endpoints.py", "protocols/isotropy.py",
+                                                       "protocols/toy_landscape.py", "protocols/tunnels.py")
+    assert set(L.protocol_closure(P + "lab")) >= {"protocols/tunnels.py", "protocols/short_direction_counts.py"}
+    versions = {m: L.measure_version(P + m) for m in ("swa", "asymmetry", "width", "radial", "tunnels")}
+    assert len(set(versions.values())) == len(versions)
+    assert L.measure_version("tests.test_cache") == L.MEASURE_VERSION
+    assert all(v.endswith("|" + L.numerics.policy()) for v in versions.values())
+    with pytest.raises(ValueError, match="module must be a module of landscape_lib.protocols"):
+        L.protocol_closure("landscape_lib.report.figures")
+
+
+def test_a_sample_key_carries_its_protocol_module_s_version(tmp_path):
+    from landscape_lib.cache import Cache, key_for
+    from landscape_lib.protocols import swa
+    from landscape_lib.protocols.lab import Lab, measure_version, tier_spec_for
+
+    lab = Lab(tier_spec_for("quick"), Cache(tmp_path))
+    f = swa.toy_swa_cyclic
+    key = lab.sample_key(f, "toy", 0, {})
+    assert key == key_for(f"{f.__module__}.{f.__qualname__}", "toy", None, {}, 0,
+                          version=measure_version(f.__module__), prefix="sample")

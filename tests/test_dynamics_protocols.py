@@ -85,11 +85,24 @@ def test_max_lr_window_takes_the_contiguous_stable_range():
     assert swa.max_lr_window(scan) == (0.01, 0.1)
     # a stable value above an unstable one does not extend the window
     assert swa.max_lr_window([(0.01, 1.0), (0.1, 0.9), (1.0, 1.0)]) == (0.01, 0.01)
-    assert swa.max_lr_window([(0.01, 1.0), (0.1, swa.C16_STABLE_ACC)]) == (0.01, 0.1)
+    assert swa.max_lr_window([(0.01, 1.0), (0.1, 1 - swa.C16_STABLE_DROP)]) == (0.01, 0.1)
     with pytest.raises(swa.SnapshotsDegraded, match="no stable max learning rate"):
         swa.max_lr_window([(0.01, None), (0.1, 1.0)])
     with pytest.raises(ValueError):
         swa.max_lr_window([])
+
+
+def test_stability_is_judged_against_the_start_optimum_s_own_accuracy():
+    assert swa.stable_accuracy(1.0) == pytest.approx(0.95)  # D11's 0.95 from an optimum at 100%
+    floor = swa.stable_accuracy(0.90)
+    assert floor == pytest.approx(0.85)
+    # a step-budget optimum at 0.90 whose snapshots keep 0.92 is stable; one that falls to 0.80 is not
+    assert swa.max_lr_window([(0.01, 0.92), (0.1, 0.86), (1.0, 0.80)], floor) == (0.01, 0.1)
+    with pytest.raises(swa.SnapshotsDegraded, match=r"< 0.85 \(the start optimum's training accuracy - 0.05\)"):
+        swa.max_lr_window([(0.01, 0.80)], floor)
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="start_acc must be a training accuracy in"):
+            swa.stable_accuracy(bad)
 
 
 # -- quadratic_null --------------------------------------------------------------------------------

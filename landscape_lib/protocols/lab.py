@@ -8,15 +8,20 @@ claims run, or the pytest plugin, which makes one per session from the command-l
 Cache keys are ``cache.key_for(kind, configuration, definition, sample, version=...)`` with a code version
 from ``cache.code_version`` (what the code does, not how it is written: comments and docstrings do not
 enter it): ``TRAIN_CODE_VERSION`` for optima (the training code of ``nets``), ``TUNNEL_VERSION`` for tunnels
-and neighbours, ``MEASURE_VERSION`` for everything else measured (``geometry``, ``nets``, ``protocols``,
-``stats``, ``types``), so that a code change never serves a stale number, and an unchanged one never
-recomputes it. Each also carries the numerical policy in force (``numerics.policy()``).
+and neighbours, and for everything else measured ``measure_version(module)`` of the protocol module that measures
+it: the shared layers (``geometry``, ``nets``, ``stats``, ``types``), the lab with the protocol modules it imports,
+and the module with the protocol modules it imports (``protocol_closure``) -- so that a code change never serves a
+stale number, an unchanged one never recomputes it, and an edit to one protocol module (``swa``) re-measures that
+module's entries only. ``MEASURE_VERSION`` (every measuring layer) is the version of anything measured outside
+``protocols``. Each also carries the numerical policy in force (``numerics.policy()``).
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
+import functools
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -29,6 +34,47 @@ from ..types import Sample, get_tier
 TUNNEL_VERSION = (code_version("geometry/connectors.py", "nets", "protocols/endpoints.py", "protocols/tunnels.py")
                   + "|" + numerics.policy())
 MEASURE_VERSION = code_version("geometry", "nets", "protocols", "stats.py", "types.py") + "|" + numerics.policy()
+_SHARED = ("geometry", "nets", "stats.py", "types.py")
+_PROTOCOLS = __name__.rsplit(".", 1)[0]
+
+
+def protocol_closure(module: str) -> tuple[str, ...]:
+    """The protocol modules ``module`` (a module name under ``landscape_lib.protocols``) measures with: itself and
+    every protocol module it imports, directly or through another (``from .x import``, ``from . import x``,
+    ``from ..protocols.x import``, at any depth of the file), as paths relative to the package, sorted."""
+    from ..cache import _PACKAGE
+
+    prefix = _PROTOCOLS + "."
+    if not module.startswith(prefix):
+        raise ValueError(f"module must be a module of {_PROTOCOLS}, got {module!r}")
+    seen, todo = set(), [module[len(prefix):]]
+    while todo:
+        name = todo.pop()
+        path = _PACKAGE / "protocols" / f"{name}.py"
+        if name in seen or not path.exists():
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level == 1 and node.module:
+                todo.append(node.module.split(".")[0])
+            elif node.level == 1:
+                todo.extend(a.name for a in node.names)
+            elif node.level == 2 and node.module and node.module.split(".")[0] == "protocols":
+                todo.extend(node.module.split(".")[1:2] or [a.name for a in node.names])
+    return tuple(sorted(f"protocols/{n}.py" for n in seen))
+
+
+@functools.lru_cache(maxsize=None)
+def measure_version(module: str) -> str:
+    """The code version of what protocol module ``module`` measures: ``code_version`` over the shared layers,
+    ``protocol_closure`` of the lab (its tunnels, neighbours and count noise) and of ``module``, with the numerical
+    policy. A module outside ``landscape_lib.protocols`` (a user's protocol, a figure) gets ``MEASURE_VERSION``."""
+    if not module.startswith(_PROTOCOLS + ".") or module == _PROTOCOLS + ".__init__":
+        return MEASURE_VERSION
+    files = sorted(set(protocol_closure(__name__)) | set(protocol_closure(module)))
+    return code_version(*_SHARED, *files) + "|" + numerics.policy()
 
 
 @dataclass(frozen=True)
@@ -192,7 +238,8 @@ class Lab:
         the same protocol, configuration, arguments and sample gets one measurement."""
         s = list(sample) if isinstance(sample, tuple) else sample
         value = self.cached("sample", self._sample_parts(protocol, label, sample, kwargs),
-                            lambda: protocol(self, label, sample, **kwargs), f"{protocol.__name__} on {label}, sample {s}")
+                            lambda: protocol(self, label, sample, **kwargs), f"{protocol.__name__} on {label}, sample {s}",
+                            version=measure_version(protocol.__module__))
         if not isinstance(value, Sample):
             raise TypeError(f"protocol {name} must return a types.Sample, got {type(value).__name__}")
         return value
@@ -206,7 +253,7 @@ class Lab:
             self._memo["device_kind"] = "|".join(kinds)
         return self._memo["device_kind"]
 
-    def key(self, kind: str, parts: tuple, version: str = MEASURE_VERSION) -> str:
+    def key(self, kind: str, parts: tuple, version: str) -> str:
         """The cache key of an entry of ``kind`` made of ``parts`` (with the device kind off the CPU)."""
         dk = self.device_kind()
         return key_for(*parts, version=version + (f"|{dk}" if dk else ""), prefix=kind)
@@ -218,7 +265,7 @@ class Lab:
 
     def sample_key(self, protocol, label: str, sample, kwargs: dict) -> str:
         """The key ``sample`` stores that measurement under (``build.plan`` asks without measuring)."""
-        return self.key("sample", self._sample_parts(protocol, label, sample, kwargs))
+        return self.key("sample", self._sample_parts(protocol, label, sample, kwargs), measure_version(protocol.__module__))
 
     def optima_key(self, label_or_cfg, k: int | None = None) -> str:
         """The key ``optima`` stores a configuration's batch of optima under."""
@@ -228,9 +275,10 @@ class Lab:
                         TRAIN_CODE_VERSION)
 
     def cached(self, kind: str, parts: tuple, build: Callable[[], Any], describe: str = "",
-               version: str = MEASURE_VERSION) -> Any:
-        """``build()`` once per key across processes and runs; memoized in this process too."""
-        key = self.key(kind, parts, version)
+               version: str | None = None) -> Any:
+        """``build()`` once per key across processes and runs; memoized in this process too. ``version`` defaults to
+        ``measure_version`` of the module that defines ``build``."""
+        key = self.key(kind, parts, version or measure_version(getattr(build, "__module__", "") or ""))
         if key not in self._memo:
             value, _ = self.cache.get_or_build(key, build, describe=describe or kind, retrain=False,
                                                built_after=self.rebuild_after, wait=not self._no_wait)

@@ -9,7 +9,8 @@ From a trained optimum, a cyclic phase (``averaging.cyclic_snapshots``: SGD, mom
 cosine cycles of 100 updates from lr_max to 0, 5 cycles, one snapshot per cycle) at a low and a high maximum
 learning rate. The window of max-LRs is found by a scan over ``C16_GRID`` on one optimum that is no sample
 (``C16_SCAN_OPTIMUM``): a max-LR is *stable* when the phase does not diverge and every snapshot keeps training
-accuracy >= ``C16_STABLE_ACC``; low = the smallest grid value, high = the largest grid value up to which every
+accuracy >= the start optimum's own minus ``C16_STABLE_DROP`` (``stable_accuracy``: 0.95 from an optimum at 100%);
+low = the smallest grid value, high = the largest grid value up to which every
 grid value is stable (``max_lr_window``). The claim's premise ("the configurations obtained do not lie on the same
 wedge") needs snapshots that change wedges, so the scan then refines the step between the last stable and the
 first unstable value on ``C16_REFINE`` geometric points (the declared cap) and takes high from the refined grid
@@ -32,7 +33,7 @@ from ..types import Sample
 C16_CYCLE = {"cycle_steps": 100, "n_cycles": 5, "batch_size": 64, "optimizer": "sgd", "momentum": 0.9,
              "shape": "cosine", "lr_min": 0.0}
 C16_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-C16_STABLE_ACC = 0.95
+C16_STABLE_DROP = 0.05  # a stable phase's snapshots keep training accuracy >= the start optimum's - this
 C16_SCAN_OPTIMUM = 11
 C16_LINE_POINTS = 11
 C16_REFINE = 5  # interior geometric points between the last stable and the first unstable max-LR of C16_GRID
@@ -42,21 +43,32 @@ class SnapshotsDegraded(RuntimeError):
     """A cyclic phase whose snapshots diverged or fell below the declared training accuracy."""
 
 
-def max_lr_window(scan) -> tuple[float, float]:
+def stable_accuracy(start_acc: float) -> float:
+    """The least training accuracy every snapshot of a stable cyclic phase keeps: a0 - C16_STABLE_DROP, a0 the
+    training accuracy of the optimum the phase starts from (0.95 from an optimum at 100%; on a step-budget optimum
+    at 0.90, 0.85: the phase is judged against where it started, not against a level the optimum never had)."""
+    if not 0.0 <= start_acc <= 1.0:
+        raise ValueError(f"start_acc must be a training accuracy in [0, 1], got {start_acc!r}")
+    return start_acc - C16_STABLE_DROP
+
+
+def max_lr_window(scan, floor: float = 1.0 - C16_STABLE_DROP) -> tuple[float, float]:
     """(low, high) from a scan [(lr_max, min snapshot train accuracy or None if diverged), ...] in
     increasing lr_max: low = the smallest; high = the largest lr_max up to which every scanned value is
-    stable (not diverged, every snapshot's accuracy >= C16_STABLE_ACC). Raises if the smallest is not."""
+    stable (not diverged, every snapshot's accuracy >= ``floor``, ``stable_accuracy``). Raises if the smallest
+    is not."""
     scan = sorted(scan, key=lambda r: r[0])
     if not scan:
         raise ValueError("scan must hold at least one (lr_max, accuracy) pair")
     high = None
     for lr, acc in scan:
-        if acc is None or not acc >= C16_STABLE_ACC:
+        if acc is None or not acc >= floor:
             break
         high = lr
     if high is None:
         raise SnapshotsDegraded(f"no stable max learning rate: at the smallest scanned, {scan[0][0]:g}, the "
-                                f"snapshots' minimum training accuracy is {scan[0][1]}")
+                                f"snapshots' minimum training accuracy is {scan[0][1]} < {floor:.3g} (the start "
+                                f"optimum's training accuracy - {C16_STABLE_DROP})")
     return scan[0][0], high
 
 
@@ -80,11 +92,11 @@ def _cyclic(lab, label, i: int, lr_max: float) -> dict:
                       f"C16 cyclic phase {label} optimum {i} lr_max {lr_max:g}")
 
 
-def refined_grid(scan) -> list[float]:
+def refined_grid(scan, floor: float = 1.0 - C16_STABLE_DROP) -> list[float]:
     """C16_REFINE geometric points strictly between the largest contiguously stable max-LR of ``scan`` and the next
     scanned value (none when every scanned value is stable)."""
     scan = sorted(scan, key=lambda r: r[0])
-    _, high = max_lr_window(scan)
+    _, high = max_lr_window(scan, floor)
     above = [lr for lr, _ in scan if lr > high]
     if not above:
         return []
@@ -110,11 +122,12 @@ def _scan_point(lab, label, lr) -> tuple[float, float | None, float]:
 def scan_window(lab, label) -> dict:
     """The low and high max-LR of the cyclic phase from the scan on ``C16_SCAN_OPTIMUM`` (``max_lr_window``) over
     ``C16_GRID`` and its refinement (``refined_grid``), with the barrier at every value tried."""
+    floor = stable_accuracy(lab.optima(label)[C16_SCAN_OPTIMUM].train_acc)
     coarse = [_scan_point(lab, label, lr) for lr in C16_GRID]
-    fine = [_scan_point(lab, label, lr) for lr in refined_grid([(lr, acc) for lr, acc, _ in coarse])]
+    fine = [_scan_point(lab, label, lr) for lr in refined_grid([(lr, acc) for lr, acc, _ in coarse], floor)]
     scan = sorted(coarse + fine, key=lambda r: r[0])
-    low, high = max_lr_window([(lr, acc) for lr, acc, _ in scan])
-    return {"lr_low": low, "lr_high": high, "scan_lr": [s[0] for s in scan],
+    low, high = max_lr_window([(lr, acc) for lr, acc, _ in scan], floor)
+    return {"lr_low": low, "lr_high": high, "scan_floor": floor, "scan_lr": [s[0] for s in scan],
             "scan_min_acc": [s[1] if s[1] is not None else float("nan") for s in scan],
             "scan_barrier_over_chance": [s[2] for s in scan], "scan_refined": len(fine)}
 
@@ -159,13 +172,14 @@ def _arm(lab, label, i, lr_max) -> dict:
     if "diverged" in r:
         raise SnapshotsDegraded(f"C16 {label}: the cyclic phase from optimum {i} at max lr {lr_max:g} diverged: "
                                 f"{r['diverged']}")
-    bad = [(k, a) for k, a in enumerate(r["train_acc"]) if not a >= C16_STABLE_ACC]
+    prob, opt = lab.problem(label), lab.optima(label)[i]
+    floor = stable_accuracy(opt.train_acc)
+    bad = [(k, a) for k, a in enumerate(r["train_acc"]) if not a >= floor]
     if bad:
         raise SnapshotsDegraded(
             f"C16 {label}: the cyclic phase from optimum {i} at max lr {lr_max:g} degraded: snapshot(s) "
             + ", ".join(f"{k} (train accuracy {a:.3f})" for k, a in bad)
-            + f" below the declared {C16_STABLE_ACC} (never evidence either way)")
-    prob, opt = lab.problem(label), lab.optima(label)[i]
+            + f" below {floor:.3f} (the optimum's {opt.train_acc:.3f} - {C16_STABLE_DROP}; never evidence either way)")
     S = prob.theta(r["snapshots"])
     wa = av.weight_average(prob.flat, S)
     d = prob.data
@@ -189,7 +203,8 @@ def high_arm(lab, label, i: int, win: dict) -> tuple[float | None, dict | None, 
 
 
 def _tried(win: dict, lr_high, degraded) -> str:
-    scan = ", ".join(f"{lr:.3g} ({'unstable' if not acc >= C16_STABLE_ACC else f'barrier/ln C {b:.2g}'})"
+    floor = win.get("scan_floor", 1.0 - C16_STABLE_DROP)
+    scan = ", ".join(f"{lr:.3g} ({'unstable' if not acc >= floor else f'barrier/ln C {b:.2g}'})"
                      for lr, acc, b in zip(win["scan_lr"], win["scan_min_acc"], win["scan_barrier_over_chance"]))
     out = f"max-LR scan on optimum {C16_SCAN_OPTIMUM}: {scan}"
     if degraded:
@@ -330,7 +345,8 @@ class WedgeClassifier:
         r = self.cyclic(lr_max, seed)
         if "diverged" in r:
             raise SnapshotsDegraded(f"the toy cyclic phase at max lr {lr_max:g} diverged: {r['diverged']}")
-        bad = [(k, a) for k, a in enumerate(r["train_acc"]) if not a >= C16_STABLE_ACC]
+        floor = stable_accuracy(float(self.accuracy(self.start.unsqueeze(0))[0]))
+        bad = [(k, a) for k, a in enumerate(r["train_acc"]) if not a >= floor]
         if bad:
             raise SnapshotsDegraded(f"the toy cyclic phase at max lr {lr_max:g} degraded: snapshot(s) "
                                     + ", ".join(f"{k} (train accuracy {a:.3f})" for k, a in bad))
@@ -367,15 +383,16 @@ def toy_swa_cyclic(lab, label, sample) -> Sample:
         raise ValueError(f"seed {C16_SCAN_OPTIMUM} chose the max-LR window; it cannot be a sample")
     def build():
         scan_model = WedgeClassifier(C16_SCAN_OPTIMUM)
+        floor = stable_accuracy(float(scan_model.accuracy(scan_model.start.unsqueeze(0))[0]))
         coarse = [scan_model.scan_point(lr) for lr in C16_GRID]
-        fine = [scan_model.scan_point(lr) for lr in refined_grid([(lr, acc) for lr, acc, _ in coarse])]
+        fine = [scan_model.scan_point(lr) for lr in refined_grid([(lr, acc) for lr, acc, _ in coarse], floor)]
         scan = sorted(coarse + fine, key=lambda r: r[0])
-        low, high = max_lr_window([(lr, acc) for lr, acc, _ in scan])
-        return {"lr_low": low, "lr_high": high, "scan_lr": [s[0] for s in scan],
+        low, high = max_lr_window([(lr, acc) for lr, acc, _ in scan], floor)
+        return {"lr_low": low, "lr_high": high, "scan_floor": floor, "scan_lr": [s[0] for s in scan],
                 "scan_min_acc": [s[1] if s[1] is not None else float("nan") for s in scan],
                 "scan_barrier_over_chance": [s[2] for s in scan], "scan_refined": len(fine)}
 
-    key = (C16_TOY, C16_GRID, C16_REFINE, C16_CYCLE, C16_STABLE_ACC, C16_SCAN_OPTIMUM)
+    key = (C16_TOY, C16_GRID, C16_REFINE, C16_CYCLE, C16_STABLE_DROP, C16_SCAN_OPTIMUM)
     win = build() if lab is None else lab.cached("c16_toy_scan", key, build, "C16 toy max-LR scan")
     low, high = win["lr_low"], win["lr_high"]
     model = WedgeClassifier(sample)
