@@ -46,15 +46,15 @@ class Entry:
     present: bool
 
 
-def _lab(tier: str, cache_dir, device: str, model, dataset, data_root) -> Lab:
-    spec = tier_spec_for(tier, device=device, model=model, dataset=dataset, data_root=data_root)
+def _lab(tier: str, cache_dir, device: str, model, dataset, data_root, bn_model=None) -> Lab:
+    spec = tier_spec_for(tier, device=device, model=model, dataset=dataset, data_root=data_root, bn_model=bn_model)
     return Lab(spec, Cache(cache_dir or default_root()))
 
 
 def plan(tier: str = "quick", select: str | None = None, *, cache_dir=None, device: str = "cpu", model=None,
-         dataset=None, data_root=None) -> list[Entry]:
+         dataset=None, data_root=None, bn_model=None) -> list[Entry]:
     """The entries the selected cases of ``tier`` need, optima first, and whether each is in the cache."""
-    lab = _lab(tier, cache_dir, device, model, dataset, data_root)
+    lab = _lab(tier, cache_dir, device, model, dataset, data_root, bn_model)
     out: list[Entry] = []
     cases, labels = [], []
     for case, label, why in selected(tier, lab.spec.configs, lab=lab):
@@ -74,12 +74,13 @@ def plan(tier: str = "quick", select: str | None = None, *, cache_dir=None, devi
     return out
 
 
-def _run_job(job: str, tier: str, cache_dir: str, device: str, model, dataset, data_root, threads: int) -> str:
+def _run_job(job: str, tier: str, cache_dir: str, device: str, model, dataset, data_root, threads: int,
+             bn_model=None) -> str:
     """One job, in its own process: a configuration's optima, or one case's samples (through the cache)."""
     import torch
 
     torch.set_num_threads(max(1, threads))
-    lab = _lab(tier, cache_dir, device, model, dataset, data_root)
+    lab = _lab(tier, cache_dir, device, model, dataset, data_root, bn_model)
     if job.startswith("optima:"):
         lab.optima(job.split(":", 1)[1])
         return job
@@ -123,7 +124,7 @@ def executor(kind: str, folder, *, slurm_partition: str | None = None, timeout_m
 
 
 def build(tier: str = "quick", select: str | None = None, *, executor_kind: str = "local", cache_dir=None,
-          device: str = "cpu", model=None, dataset=None, data_root=None, parallel: int | None = None,
+          device: str = "cpu", model=None, dataset=None, data_root=None, bn_model=None, parallel: int | None = None,
           max_rounds: int = 3, retries: int = 1, log_folder=None, slurm_partition: str | None = None,
           timeout_min: int = 120, gpus: int = 0, log=print) -> BuildReport:
     """Build the missing entries of ``plan(tier, select)`` as submitit jobs, optima before samples, up to
@@ -141,10 +142,10 @@ def build(tier: str = "quick", select: str | None = None, *, executor_kind: str 
     report = BuildReport()
     t0 = time.perf_counter()
     opts = dict(tier=tier, cache_dir=cache_dir, device=device, model=model, dataset=dataset, data_root=data_root,
-                threads=threads or (os.cpu_count() or 1))
+                threads=threads or (os.cpu_count() or 1), bn_model=bn_model)
     for rnd in range(1, max_rounds + 1):
         entries = plan(tier, select, cache_dir=cache_dir, device=device, model=model, dataset=dataset,
-                       data_root=data_root)
+                       data_root=data_root, bn_model=bn_model)
         missing = [e for e in entries if not e.present]
         report.rounds, report.missing = rnd, [e.key for e in missing]
         if not missing:
@@ -157,7 +158,7 @@ def build(tier: str = "quick", select: str | None = None, *, executor_kind: str 
             _run_stage(ex, jobs, opts, width, retries, report, log)
         if rnd == max_rounds:
             entries = plan(tier, select, cache_dir=cache_dir, device=device, model=model, dataset=dataset,
-                           data_root=data_root)
+                           data_root=data_root, bn_model=bn_model)
             report.missing = [e.key for e in entries if not e.present]
     report.seconds = time.perf_counter() - t0
     return report

@@ -1,6 +1,6 @@
 """``landscape-claims``: the suite's command line, for a researcher's own project (any folder) as for this repository.
 
-    landscape-claims verify   [--tier T] [--model M] [--dataset D] [-k EXPR] [--baseline-dir DIR] [-- pytest args]
+    landscape-claims verify   [--tier T] [--model M [--bn-model M_BN]] [--dataset D] [-k EXPR] [--baseline-dir DIR] [-- pytest args]
     landscape-claims baseline update [--accept-verdict-changes] [the same options]
     landscape-claims report   [--reports DIR]           Allure + claims.html (npm runs in a user cache folder)
     landscape-claims cache    ls | verify | clear [--cache-dir DIR]
@@ -28,7 +28,7 @@ TIERS = ("quick", "full", "paper")
 
 def _claims_args(a) -> list[str]:
     args = ["--pyargs", "landscape_lib.claims_tests", "--tier", a.tier, "--reports-dir", a.reports]
-    for opt in ("model", "dataset", "baseline_dir", "cache_dir", "data_root", "device"):
+    for opt in ("model", "bn_model", "dataset", "baseline_dir", "cache_dir", "data_root", "device"):
         v = getattr(a, opt, None)
         if v:
             args += [f"--{opt.replace('_', '-')}", str(v)]
@@ -112,7 +112,7 @@ def cmd_data(a) -> int:
 
 def _plan_opts(a) -> dict:
     return dict(cache_dir=a.cache_dir, device=a.device or "cpu", model=a.model, dataset=a.dataset,
-                data_root=a.data_root)
+                data_root=a.data_root, bn_model=a.bn_model)
 
 
 def cmd_plan(a) -> int:
@@ -138,6 +138,7 @@ def cmd_build(a) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tier", default="quick", choices=TIERS, help="quick (CPU minutes), full, paper (GPU)")
     p.add_argument("--model", default=None, help="your model: package.module:factory (a torch.nn.Module factory)")
+    p.add_argument("--bn-model", default=None, help="your model's batch-norm twin: package.module:factory (A6)")
     p.add_argument("--dataset", default=None, help="a built-in data set name or package.module:factory")
     p.add_argument("-k", default=None, help="pytest -k expression, e.g. 'C4 or C13 or A1'")
     p.add_argument("--baseline-dir", default=None, help="default ./claims/baselines if present, else ./landscape-baselines")

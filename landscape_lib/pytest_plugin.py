@@ -73,6 +73,8 @@ def pytest_addoption(parser):
     g.addoption("--download", action="store_true", help="let torchvision download missing datasets")
     g.addoption("--model", default=None, help="run the real-network claims on your model: package.module:factory "
                                               "(called with (input_shape, num_classes), returns an nn.Module)")
+    g.addoption("--bn-model", default=None, help="your model's batch-norm twin, package.module:factory: A6 compares "
+                                                 "the model with and without batch norm")
     g.addoption("--dataset", default=None, help="and/or your data: package.module:factory returning a Dataset or "
                                                 "(X_train, y_train, X_test, y_test)")
     g.addoption("--baseline-update", action="store_true",
@@ -164,7 +166,7 @@ def lab(config):
         from .protocols.lab import Lab, tier_spec_for
 
         spec = tier_spec_for(ctx.tier, device=device(config), model=config.getoption("--model"),
-                             dataset=config.getoption("--dataset"),
+                             dataset=config.getoption("--dataset"), bn_model=config.getoption("--bn-model"),
                              data_root=config.getoption("--data-root") or os.environ.get("LANDSCAPE_DATA_ROOT"))
         ctx.lab = Lab(spec, cache(config), download=config.getoption("--download"),
                       rebuild_after=ctx.t0 if config.getoption("--retrain") else None)

@@ -210,15 +210,22 @@ def matches(select: str | None, cid: str) -> bool:
 def selected(tier: str, configurations, cases=CASES, lab: Lab | None = None) -> list[tuple[Case, str, str]]:
     """(case, configuration label, why it does not run here or "") for every declared case on every
     configuration it names, given the tier's network configurations; with ``lab``, a case whose estimated
-    need exceeds the tier's budget for its configuration is "not run at this tier" (``protocols.cost``)."""
+    need exceeds the tier's budget for its configuration is "not run at this tier" (``protocols.cost``), and one
+    that needs what the configuration lacks (A6's batch-norm twin of a user's model) says so. A case declared on one
+    of the repository's configurations that a user's ``--model`` / ``--dataset`` replaced is not selected."""
+    from .protocols.asymmetry import missing_twin
     from .protocols.cost import over_budget
+    from .protocols.lab import BUILTIN_LABELS
 
     out = []
     for case in cases:
         for label in case.labels(configurations):
+            if case.runs_at(tier) and label in BUILTIN_LABELS and label not in configurations:
+                continue  # the repository's configuration, replaced by a user's --model / --dataset
             why = "" if case.runs_at(tier) else f"{case.id(label)} runs at tiers {case.tiers}, not {tier}"
             if not why and lab is not None:
-                why = over_budget(case, lab, label, lab.spec.budgets.get(label))
+                why = missing_twin(lab, label, case.kwargs()) or over_budget(case, lab, label,
+                                                                            lab.spec.budgets.get(label))
             out.append((case, label, why))
     return out
 
@@ -275,17 +282,18 @@ def mark_not_run(ledger: dict) -> dict:
 
 def check_claims(*, tier: str = "quick", model: str | None = None, dataset: str | None = None,
                  baseline_dir=None, cache_dir=None, device: str = "cpu", claims=None, data_root=None,
-                 progress=None, cache_only: bool = False, select: str | None = None) -> Ledger:
+                 progress=None, cache_only: bool = False, select: str | None = None,
+                 bn_model: str | None = None) -> Ledger:
     """Run every declared case of ``tier`` (on ``model`` / ``dataset`` when given, as the pytest plugin's
     --model/--dataset) sequentially and return the ``Ledger``; ``claims``: only these claim ids. Rows carry
     the baseline's expectation and any regression (``baseline_dir``, default claims/baselines/). Errors are
     rows with verdict ``error`` (and the traceback in ``measured``), never exceptions. ``cache_only``: decide
     from the cache alone (after ``build.build``); a missing entry is an error row naming its key. ``select``: a
-    ``-k``-style expression over case ids (``matches``)."""
+    ``-k``-style expression over case ids (``matches``). ``bn_model``: ``model``'s batch-norm twin (A6)."""
     from .protocols.lab import tier_spec_for
     from .cache import Cache, default_root
 
-    spec = tier_spec_for(tier, device=device, model=model, dataset=dataset, data_root=data_root)
+    spec = tier_spec_for(tier, device=device, model=model, dataset=dataset, data_root=data_root, bn_model=bn_model)
     lab = Lab(spec, Cache(cache_dir or default_root(), read_only=cache_only,
                           hint=f"landscape-claims build --tier {tier}"))
     bdir = Path(baseline_dir) if baseline_dir is not None else baselines.default_dir()

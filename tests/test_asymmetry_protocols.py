@@ -165,3 +165,60 @@ def test_cases_asymmetry_declare_one_primary_definition_per_configuration():
                 and c.role != Role.CONTROL and c.params.get("model", "mlp-bn") == "mlp-bn"}
     for claim in ("A1", "A2", "A3", "A6"):
         assert {d for cl, d in bn_cases if cl == claim} == set(av.BN_DEFINITIONS)
+
+
+# -- a user's own network ------------------------------------------------------------------------------
+def test_net_is_the_case_s_configuration_retrained_by_the_declared_sgd():
+    """On the repository's MLP, "net" / "net-bn" are exactly the MLP primaries' "mlp" / "mlp-bn" (same training
+    configuration, so the same cache entries); on a user's model, the user's factory with its data set."""
+    from landscape_lib.nets.config import config_hash
+    from landscape_lib.protocols.lab import Lab, tier_spec_for
+
+    lab = Lab(tier_spec_for("quick"), None)
+    for net, mlp in (("net", "mlp"), ("net-bn", "mlp-bn")):
+        got = av.sgd_config(lab, av.on_configuration(net, "mlp-digits"))
+        assert config_hash(got) == config_hash(av.sgd_config(lab, mlp))
+    user = Lab(tier_spec_for("quick", model="tests.factories:tiny_mlp", bn_model="tests.factories:relu_mlp"), None)
+    label = "tests.factories.tiny_mlp-digits"
+    assert list(user.spec.configs) == [label]
+    cfg = av.sgd_config(user, av.on_configuration("net", label))
+    assert (cfg.model, cfg.dataset, cfg.optimizer, cfg.lr, cfg.batch_size) == ("tests.factories:tiny_mlp", "digits",
+                                                                                "sgd", av.LR, av.BATCH)
+    assert av.sgd_config(user, av.on_configuration("net-bn", label)).model == "tests.factories:relu_mlp"
+    assert av._n_seeds("net@" + label) == 10  # seeds 5..9 for A6's twin control, as the MLP's
+
+
+def test_a6_on_a_user_model_needs_its_batch_norm_twin():
+    from landscape_lib.protocols.lab import Lab, tier_spec_for
+
+    lab = Lab(tier_spec_for("quick", model="tests.factories:tiny_mlp"), None)
+    label = "tests.factories.tiny_mlp-digits"
+    why = av.missing_twin(lab, label, {"models": ("net", "net-bn")})
+    assert "no batch-norm twin" in why and "--bn-model package.module:factory" in why
+    assert av.missing_twin(lab, label, {"model": "net"}) == ""
+    with pytest.raises(ValueError, match="no batch-norm twin"):
+        av.sgd_config(lab, av.on_configuration("net-bn", label))
+    with pytest.raises(ValueError, match="bn_model must be 'package.module:factory', given together with model"):
+        tier_spec_for("quick", bn_model="tests.factories:relu_mlp")
+    with pytest.raises(ValueError, match="model must be one of"):
+        av.sgd_config(lab, "net@")
+
+
+def test_a_user_run_selects_the_user_cases_and_drops_the_replaced_configuration():
+    from landscape_lib.protocols.lab import Lab, tier_spec_for
+    from landscape_lib.run import selected
+
+    lab = Lab(tier_spec_for("quick", model="tests.factories:tiny_mlp"), None)
+    rows = {case.id(label): why for case, label, why in selected("quick", lab.spec.configs, lab=lab)}
+    label = "tests.factories.tiny_mlp-digits"
+    for claim in ("A1", "A2", "A3", "A5"):
+        assert rows[f"{claim}/{label}/net"] == ""
+    assert "no batch-norm twin" in rows[f"A6/{label}/net"]
+    assert not any("/mlp-digits/" in cid for cid in rows)  # replaced by the user's configuration
+    assert rows["A1/softmax-digits/control-softmax"] == "" and rows["A1/softmax-digits/positive-planted-valley"] == ""
+    own = {case.id(label) for case, label, _ in selected("quick", Lab(tier_spec_for("quick"), None).spec.configs)}
+    assert not any("/net" in cid for cid in own)  # the repository's own run has no user cases
+    with_twin = Lab(tier_spec_for("quick", model="tests.factories:tiny_mlp", bn_model="tests.factories:relu_mlp"),
+                    None)
+    assert {case.id(lb): why for case, lb, why in selected("quick", with_twin.spec.configs, lab=with_twin)}[
+        f"A6/{label}/net"] == ""

@@ -21,3 +21,17 @@ def test_selected_says_why_a_case_does_not_run_at_a_tier():
     why = {c.id(label): w for c, label, w in rows}
     assert why["C2/toy/adam-squared-D1000"] == "C2/toy/adam-squared-D1000 runs at tiers ('full', 'paper'), not quick"
     assert why["C4/mlp-digits/line"] == ""
+
+
+def test_a1_runs_on_a_user_s_own_model(tmp_path):
+    """The asymmetric-valley claims measure a user's --model: A1's primary on the user's network is decided (with
+    the claim's controls on softmax-digits and its positive control), never "not measured"."""
+    led = check_claims(tier="quick", model="tests.factories:tiny_mlp", claims=["A1"], cache_dir=tmp_path / "cache",
+                       baseline_dir=tmp_path / "baselines")
+    label = "tests.factories.tiny_mlp-digits"
+    rows = {r["id"]: r for r in led.rows}
+    assert set(rows) == {f"A1/{label}/net", "A1/softmax-digits/control-softmax",
+                         "A1/softmax-digits/control-quadratic", "A1/softmax-digits/positive-planted-valley"}
+    primary = rows[f"A1/{label}/net"]
+    assert primary["verdict"] not in ("error", "not measured"), primary
+    assert primary["samples"] == 5 and primary["ci"] and led.claims["A1"].verdict != Verdict.NOT_MEASURED

@@ -13,7 +13,10 @@ averaged (``averaging.sgd_average``: ``swa_utils.AveragedModel``, every update; 
 the average by ``update_bn`` on the training inputs). The *SGD solution* is the final iterate, the *SWA
 solution* the average. Models: "mlp" (the tier's 64-32-10 tanh MLP on digits), "mlp-bn" (the same with
 BatchNorm1d after the hidden linear layer), "cnn" / "cnn-bn" (the full tier's §4 SimpleCNN on Fashion-MNIST, without /
-with batch norm after each convolution, as He et al. measured CNNs with batch norm), "softmax" (SoftmaxRegression on digits), "quadratic" (the
+with batch norm after each convolution, as He et al. measured CNNs with batch norm), "net" / "net-bn" (the case's own
+configuration -- a user's ``--model`` on its data set -- and its batch-norm twin: the built-in MLP or SimpleCNN with
+batch norm, or the user's ``--bn-model`` factory; ``on_configuration`` binds them to the configuration as "net@<label>"),
+"softmax" (SoftmaxRegression on digits), "quadratic" (the
 linear model with the squared error 1/(2N) sum_i |W x_i + b - e_{y_i}|^2: an exact quadratic of
 theta, trained by the same SGD, lr capped at 1 / lambda_max of its Hessian), "neuron" (one sigmoid
 neuron, weight and bias, on ``gaussians``: logits (0, w x + b), so the cross-entropy is the binary
@@ -72,11 +75,13 @@ WALL_FRACTION = 0.1  # Delta = 0.1 x chance-level loss
 MARGIN_FRACTION = 0.1  # c = Delta / 10
 R_STEPS = 3  # r = p / 10^(3/10)
 FLAT_WINDOW = 64
-SEEDS_PER_MODEL = {"mlp": 10}  # seeds 5..9: the A6 twin control
+SEEDS_PER_MODEL = {"mlp": 10, "cnn": 10, "net": 10}  # seeds 5..9: the A6 twin control
 DEFAULT_SEEDS = 5
 DIRECTION_SEED = 7_000_000  # + seed: directions never share the initialization's stream (RULES.md T12)
 LINE_SEED = 9_000_000
-MODELS = ("mlp", "mlp-bn", "cnn", "cnn-bn", "softmax", "quadratic", "neuron", "planted-valley", "planted-no-wall")
+MODELS = ("mlp", "mlp-bn", "cnn", "cnn-bn", "net", "net-bn", "softmax", "quadratic", "neuron", "planted-valley",
+          "planted-no-wall")
+CONFIGURATION_MODELS = ("net", "net-bn")  # bound to the case's configuration: "net@<label>", "net-bn@<label>"
 CNN_LABEL = "cnn-fashion"  # "cnn" / "cnn-bn": the §4 SimpleCNN of this configuration, without / with batch norm
 EXACT = ("quadratic", "planted-valley", "planted-no-wall")  # float64 closed-form models with their own SGD
 NEURON_MODEL = "one_neuron"
@@ -89,8 +94,46 @@ RULE_REASON = ("Delta = 0.1 x chance-level loss: p is where random directions ha
 
 # -- configurations and SGD runs ---------------------------------------------------------------------
 def _check_model(model):
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if model not in MODELS and _bound(model) is None:
+        raise ValueError(f"model must be one of {MODELS} (\"net\" / \"net-bn\" bound to a configuration as "
+                         f"\"net@<label>\"), got {model!r}")
+
+
+def _bound(model) -> tuple[str, str] | None:
+    """("net" or "net-bn", configuration label) for a bound configuration model, else None."""
+    if not isinstance(model, str) or "@" not in model:
+        return None
+    family, label = model.split("@", 1)
+    return (family, label) if family in CONFIGURATION_MODELS and label else None
+
+
+def on_configuration(model, label: str):
+    """``model`` as measured on configuration ``label``: "net" / "net-bn" become "net@<label>" / "net-bn@<label>"
+    (the configuration's own network, without / with batch norm); every other model is its own."""
+    if isinstance(model, str) and model in CONFIGURATION_MODELS:
+        return f"{model}@{label}"
+    return model
+
+
+def bn_twin(lab, label: str):
+    """The batch-norm twin of configuration ``label`` (its TrainConfig), or None when it has none: the built-in
+    MLP / SimpleCNN with batch norm, or the user's factory given as the tier's ``bn_models[label]``."""
+    cfg = lab.config(label)
+    user = getattr(lab.spec, "bn_models", {}).get(label)
+    if user:
+        return dataclasses.replace(cfg, model=user)
+    if cfg.model in ("mlp", "simple_cnn"):
+        return dataclasses.replace(cfg, batch_norm=True)
+    return None
+
+
+def missing_twin(lab, label: str, params: dict) -> str:
+    """Why a case with ``params`` cannot run on ``label`` ("" when it can): "net-bn" needs a batch-norm twin."""
+    models = params.get("models", (params.get("model"),))
+    if "net-bn" in models and label != "toy" and bn_twin(lab, label) is None:
+        return (f"{label} has no batch-norm twin: A6 compares the model with and without batch norm; give the "
+                f"factory of the same model with batch norm as --bn-model package.module:factory")
+    return ""
 
 
 def _check_bn(bn):
@@ -103,7 +146,13 @@ def sgd_config(lab, model: str, l2: float = 0.0, data_seed: int = 0):
     from ..nets.config import TrainConfig
 
     _check_model(model)
-    if model in ("cnn", "cnn-bn"):
+    bound = _bound(model)
+    if bound is not None:
+        family, label = bound
+        base = lab.config(label) if family == "net" else bn_twin(lab, label)
+        if base is None:
+            raise ValueError(missing_twin(lab, label, {"model": family}))
+    elif model in ("cnn", "cnn-bn"):
         base = lab.config(CNN_LABEL)
     elif model in ("mlp", "mlp-bn", "quadratic"):
         base = lab.config("mlp-digits") if model != "quadratic" else lab.config("softmax-digits")
@@ -114,7 +163,7 @@ def sgd_config(lab, model: str, l2: float = 0.0, data_seed: int = 0):
                            device=next(iter(lab.spec.configs.values())).device)
     return dataclasses.replace(base, optimizer="sgd", momentum=0.0, lr=LR, batch_size=BATCH, schedule="constant",
                                max_steps=PRETRAIN_STEPS, target_loss=None, log_every=PRETRAIN_STEPS, l2=l2,
-                               batch_norm=model in ("mlp-bn", "cnn-bn"))
+                               batch_norm=model in ("mlp-bn", "cnn-bn") or base.batch_norm and bound is not None)
 
 
 def _avg_cfg(seed, l2, lr=LR, steps=AVERAGE_STEPS):
@@ -125,7 +174,8 @@ def _avg_cfg(seed, l2, lr=LR, steps=AVERAGE_STEPS):
 
 
 def _n_seeds(model, l2=0.0):
-    return SEEDS_PER_MODEL.get(model, DEFAULT_SEEDS) if l2 == 0 else DEFAULT_SEEDS
+    family = _bound(model)[0] if _bound(model) else model
+    return SEEDS_PER_MODEL.get(family, DEFAULT_SEEDS) if l2 == 0 else DEFAULT_SEEDS
 
 
 WINDOW_POINTS = 11  # the averaging window's full-batch training loss at 11 evenly spaced iterates
@@ -503,6 +553,10 @@ def _problem(lab, model, l2=0.0, data_seed=0):
     return lab.problem(sgd_config(lab, model, l2, data_seed))
 
 
+def _classes(lab, model) -> int:
+    return 10 if model == "quadratic" else _problem(lab, model).data.num_classes
+
+
 def chance_loss(model, C) -> float:
     """The loss of predicting the class frequencies (balanced classes): ln C, or (1 - 1/C)/2 (squared error)."""
     return 0.5 * (1 - 1 / C) if model in EXACT else math.log(C)
@@ -674,7 +728,7 @@ def point_profiles(lab, model: str, seed: int, bn: str = "recomputed", l2: float
 
     raw = lab.cached("av_profiles", (key_cfg, seed, bn, l2, N_DIRS, GRID_PER_DECADE), build,
                      f"A1 profiles {model} bn={bn} l2={l2} seed {seed}")
-    C = _exact(lab, model).C if model in PLANTED_MODELS else 10
+    C = _exact(lab, model).C if model in PLANTED_MODELS else _classes(lab, model)
     s = profile_stats(raw["ls"], raw["L"], chance_loss(model, C), raw["norm"], wall_fraction, r_steps, first_order)
     s.metrics.update({"model": model, "bn": bn, "l2": l2})
     if model == "planted-valley":
@@ -697,6 +751,7 @@ def av_prevalence(lab, label, sample, model, bn="recomputed", l2=0.0, wall_fract
                   first_order="removed") -> Sample:
     """A1: the fraction of 50 random unit directions at the SGD solution that are asymmetric by the declared
     rule (module docstring), with its Clopper-Pearson interval; not measurable when p falls off the grid."""
+    model = on_configuration(model, label)
     _check_model(model)
     return point_profiles(lab, model, sample, bn, l2, wall_fraction, r_steps, first_order)
 
@@ -718,6 +773,7 @@ def av_l2(lab, label, sample, model, bn="recomputed", l2=L2, first_order="remove
           r_steps=R_STEPS) -> Sample:
     """A5: the A1 fraction at the SGD solution trained with an L2 penalty l2/2 |theta|^2 against without
     (same seed, same rule recipe, its Delta and window): ``l2_log_ratio`` (continuity-corrected) and ``l2_change``."""
+    model = on_configuration(model, label)
     with_l2 = point_profiles(lab, model, sample, bn, l2, wall_fraction, r_steps, first_order)
     without = point_profiles(lab, model, sample, bn, 0.0, wall_fraction, r_steps, first_order)
     m, why = _compare(with_l2, without, "l2", "base")
@@ -732,7 +788,7 @@ def av_batchnorm(lab, label, sample, bn="recomputed", twin=False, first_order="r
     seed: ``bn_excess``. ``twin=True`` (the control): the MLP without BN at seed + 5 in place of the BN net.
     ``models`` = (without, with): the pair compared (the positive control: ("planted-no-wall", "planted-valley"),
     the same least-squares model without and with its planted wall)."""
-    without, with_ = models
+    without, with_ = (on_configuration(m, label) for m in models)
     rule = dict(wall_fraction=wall_fraction, r_steps=r_steps, first_order=first_order)
     base = point_profiles(lab, without, sample, "recomputed", **rule)
     other = (point_profiles(lab, without, sample + 5, "recomputed", **rule) if twin
@@ -769,6 +825,7 @@ def av_swa_gaps(lab, label, sample, model, bn="recomputed", stationary=False) ->
     """A2: training and test loss of the SWA solution against the final SGD iterate it averages, under BN
     definition ``bn`` (frozen: the SGD solution's statistics; interpolated: the line SGD -> SWA, whose ends
     carry their own statistics). train_gap = L_train(SWA) - L_train(SGD); test_gap = L_test(SGD) - L_test(SWA)."""
+    model = on_configuration(model, label)
     _check_model(model)
     run = sgd_run(lab, model, sample, stationary=stationary)
     fns = loss_fns(lab, model, bn, ref=run["sgd"], line=(run["sgd"], run["swa"]))
@@ -821,6 +878,7 @@ def av_flat_side(lab, label, sample, model, bn="recomputed", line="sgd-swa", sta
     rising side), and SGD again from SWA (lr 0.01, 500 updates): resgd_train_drop = L_train(SWA) -
     L_train(re-SGD), resgd_test_rise = L_test(re-SGD) - L_test(SWA). ``line="random"`` (the control): the
     line ends at SWA but starts at SWA - |SWA - SGD| v, v a random unit direction."""
+    model = on_configuration(model, label)
     _check_model(model)
     run = sgd_run(lab, model, sample, stationary=stationary)
     sgd, swa = run["sgd"].double(), run["swa"].double()

@@ -82,7 +82,8 @@ class TierSpec:
     """What a tier trains: named network configurations (seed filled per optimum), control
     configurations, optima per configuration, and per configuration the most work one case may take
     (``budgets``: image-gradients, ``protocols.cost``; absent = no limit) and the Hessian batch curvature is
-    measured on (``hessian_batches``: ``Problem.curvature_loss``; absent = the whole training set)."""
+    measured on (``hessian_batches``: ``Problem.curvature_loss``; absent = the whole training set), and a user
+    configuration's batch-norm twin (``bn_models``: label -> "package.module:factory", for A6)."""
 
     name: str
     configs: dict = field(default_factory=dict)
@@ -90,6 +91,7 @@ class TierSpec:
     k: int = 4
     budgets: dict = field(default_factory=dict)
     hessian_batches: dict = field(default_factory=dict)
+    bn_models: dict = field(default_factory=dict)
 
     def resolve(self, label_or_cfg):
         if not isinstance(label_or_cfg, str):
@@ -114,7 +116,7 @@ class TierSpec:
 
 
 def tier_spec_for(tier: str, device: str = "cpu", model: str | None = None, dataset: str | None = None,
-                  data_root: str | None = None) -> TierSpec:
+                  data_root: str | None = None, bn_model: str | None = None) -> TierSpec:
     """The configurations of ``tier`` and 12 optima each, all trained with Adam at a constant learning rate
     (§4: "Unless otherwise noted ... we ran training with a constant learning rate with the Adam optimizer"):
 
@@ -128,7 +130,10 @@ def tier_spec_for(tier: str, device: str = "cpu", model: str | None = None, data
       stop at a declared budget and their final loss is recorded); a case whose need exceeds the tier's budget
       for it reports "not run at this tier" with its need (``protocols.cost``);
     - paper: the same recipe on all 60,000 training images, and on CIFAR-10 where the data root has it
-      (meant for a GPU)."""
+      (meant for a GPU).
+
+    ``model`` / ``dataset`` ("package.module:factory") replace the network and data of every configuration (a
+    user's own; ``BUILTIN_LABELS`` are then absent); ``bn_model`` is ``model``'s batch-norm twin (A6)."""
     from ..nets.config import TrainConfig
 
     get_tier(tier)
@@ -148,15 +153,23 @@ def tier_spec_for(tier: str, device: str = "cpu", model: str | None = None, data
         configs = {"cnn-fashion": fashion_config(None, device=device, data_root=data_root),
                    "cnn-cifar10": dataclasses.replace(fashion_config(None, device=device, data_root=data_root),
                                                       dataset="cifar10")}
+    bn_models = {}
+    if bn_model is not None and (not isinstance(bn_model, str) or ":" not in bn_model or not model):
+        raise ValueError(f"bn_model must be 'package.module:factory', given together with model (its batch-norm "
+                         f"twin), got bn_model={bn_model!r}, model={model!r}")
     if model or dataset:
         configs = {label_for(model or c.model, dataset or c.dataset):
                    dataclasses.replace(c, model=model or c.model, dataset=dataset or c.dataset)
                    for c in configs.values()}
+        bn_models = {lb: bn_model for lb in configs} if bn_model else {}
     # SoftmaxRegression at lr 3e-3 (C15) needs ~15k steps to reach the same target loss
     controls = {"softmax-digits": TrainConfig(model="softmax", dataset="digits", lr=1e-2,
                                               **{**base, "max_steps": 20000})}
     return TierSpec(tier, configs, controls, k, {lb: b for lb, b in budgets.items() if lb in configs},
-                    {lb: b for lb, b in hessian.items() if lb in configs})
+                    {lb: b for lb, b in hessian.items() if lb in configs}, bn_models)
+
+
+BUILTIN_LABELS = ("mlp-digits", "cnn-fashion", "cnn-cifar10")  # the repository's own network configurations
 
 
 FULL_TRAIN_SIZE = 6000

@@ -2,7 +2,8 @@
 
 A case names its claim; a readable ``name``; the ``protocol`` *function* that measures one sample
 (``protocols.*``; "go to definition" reaches the measurement); where it runs (``on``: "toy", "net" = every
-network configuration of the tier, or a fixed configuration such as "softmax-digits"); fixed ``params``; the
+network configuration of the tier, "user" = every network configuration that is not the repository's own (a
+user's ``--model`` / ``--dataset``), or a fixed configuration such as "softmax-digits"); fixed ``params``; the
 ``definition`` values a verdict may hinge on; the independent ``samples`` (seeds, pairs of optima, toy
 shapes); and its ``role``: the claim's **primary** case (the paper's own protocol at the threshold declared
 before measuring), a *variant* (a sensitivity analysis, shown beside the primary, never in the headline), or a
@@ -31,6 +32,9 @@ from typing import Any, Callable, Mapping
 from ..types import Check, Role, Sample, case_id, get_tier
 from .claims import CLAIMS
 from .decide import Statistic
+
+
+USER = "user"  # Case.on: the run's own network configurations (a user's model or data), not the repository's
 
 
 @dataclass(frozen=True)
@@ -152,4 +156,10 @@ class Case:
 
     def labels(self, net_labels) -> list[str]:
         """The configurations the case runs on, given the tier's network configurations."""
-        return list(net_labels) if self.on == "net" else [self.on]
+        from ..protocols.lab import BUILTIN_LABELS
+
+        if self.on == "net":
+            return list(net_labels)
+        if self.on == USER:
+            return [lb for lb in net_labels if lb not in BUILTIN_LABELS]
+        return [self.on]

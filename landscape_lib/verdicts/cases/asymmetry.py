@@ -9,14 +9,16 @@ re-estimated on the training inputs at every evaluated point, the authors' own c
 ``bn="recomputed"`` too (the four definitions coincide there), so the primaries of a configuration share
 one definition. The networks are the tier's MLP on digits (``mlp-digits``) retrained by constant-lr
 minibatch SGD, with and without batch norm; controls on the linear models run on ``softmax-digits``; the
-one-neuron model (A4) is synthetic and runs as ``toy``.
+one-neuron model (A4) is synthetic and runs as ``toy``. On a user's configuration (``--model`` / ``--dataset``:
+``on="user"``) the same primaries and controls measure the user's own network ("net"; A6 against its batch-norm
+twin "net-bn", ``--bn-model``), with the same controls on ``softmax-digits`` and the same positive controls.
 """
 
 from __future__ import annotations
 
 from ...protocols import asymmetry as av
 from ...types import PREMISE, Check, Role
-from ..case import Case, Sweep
+from ..case import USER, Case, Sweep
 from ..claims import CLAIMS
 from ..decide import MEAN95, RANGE
 
@@ -101,6 +103,37 @@ def _cnn() -> list[Case]:
     return cs
 
 
+def _user() -> list[Case]:
+    """A1-A3, A5 and A6 on the run's own configurations (a user's model / data): the MLP primaries' protocols with
+    the configuration's network ("net") in place of the MLP, its batch-norm twin ("net-bn") for A6, the MLP's
+    controls (the configuration-free ones on softmax-digits are shared) and every positive control of the claim."""
+    cs: list[Case] = []
+    add = cs.append
+    on = dict(on=USER, tiers=("quick", "full", "paper"))
+    add(_net("A1", "net", av.av_prevalence, {"model": "net"}, role=PRIMARY, statistic=MEAN95,
+             controls=("control-softmax", "control-quadratic"), sweeps=RULE_SWEEPS, **on))
+    add(_net("A2", "net", av.av_swa_gaps, {"model": "net", **STATIONARY}, role=PRIMARY, statistic=MEAN95,
+             controls=("control-quadratic",), **on))
+    add(_net("A3", "net", av.av_flat_side, {"model": "net", **STATIONARY}, role=PRIMARY, statistic=MEAN95,
+             controls=("control-random-line-net",), **on))
+    premise = next(c for c in CLAIMS["A3"].checks if c.kind == PREMISE)
+    add(_net("A3", "control-random-line-net", av.av_flat_side, {"model": "net", "line": "random", **STATIONARY},
+             role=CONTROL, statistic=MEAN95,
+             checks=(premise, Check("flat_side_contrast", "<=", -0.1, "as the claim: the point's side rises more "
+                                    "slowly by at least a tenth of the mean rise")),
+             holds_if="the SWA point sat on the flat side of a random line through it as well", **on))
+    add(_net("A5", "net", av.av_l2, {"model": "net", "l2": av.L2}, role=PRIMARY, statistic=MEAN95,
+             controls=("control-strong-l2-net",), sweeps=RULE_SWEEPS, **on))
+    add(_net("A5", "control-strong-l2-net", av.av_l2, {"model": "net", "l2": av.L2_STRONG}, role=CONTROL,
+             statistic=MEAN95, holds_if="an L2 penalty 100x stronger also kept the fraction within a factor 1.5", **on))
+    add(_net("A6", "net", av.av_batchnorm, {"models": ("net", "net-bn")}, role=PRIMARY, statistic=MEAN95,
+             controls=("control-twin-net",), sweeps=RULE_SWEEPS, **on))
+    add(_net("A6", "control-twin-net", av.av_batchnorm, {"models": ("net", "net-bn"), "twin": True}, role=CONTROL,
+             statistic=MEAN95, holds_if="the same network without batch norm at seeds 5-9 showed more asymmetry than "
+                                        "at seeds 0-4, beyond the seed spread", **on))
+    return cs
+
+
 def _declare() -> list[Case]:
     cs: list[Case] = []
     add = cs.append
@@ -174,6 +207,7 @@ def _declare() -> list[Case]:
              holds_if=("the same MLP without batch norm at seeds 5-9 showed more asymmetry than at seeds 0-4, beyond "
                        "the seed spread")))
     cs += _cnn()
+    cs += _user()
     # positive controls: the same protocols on the planted asymmetric valley (protocols.asymmetry.PlantedValley)
     pos = dict(on=LINEAR, role=POSITIVE, statistic=MEAN95)
     add(_net("A1", "positive-planted-valley", av.av_prevalence, {"model": "planted-valley"}, planted=PLANTED_A1, **pos))
