@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import io
 import json
@@ -200,6 +201,15 @@ def _without_docstrings(tree):
     return tree
 
 
+@functools.lru_cache(maxsize=512)
+def _code_of(source: str) -> bytes:
+    """``ast.dump`` of ``source`` without docstrings (memoized on the text: a package's versions parse each file once)."""
+    import ast
+
+    tree = _without_docstrings(ast.parse(source))
+    return ast.dump(tree, annotate_fields=False, include_attributes=False).encode()
+
+
 def code_version(*parts: str) -> str:
     """A version string for cache keys: what the code under ``parts`` (files or folders, relative to the
     ``landscape_lib`` package) *does*, not how it is written down.
@@ -207,8 +217,6 @@ def code_version(*parts: str) -> str:
     sha256 over each module's path and ``ast.dump`` of its syntax tree with every docstring removed:
     comments, docstrings, blank lines and formatting do not enter it, so rewording them keeps every cached
     entry, while any change to a statement, a constant or a signature gives new keys (16 hex digits)."""
-    import ast
-
     if not parts:
         raise ValueError("code_version needs at least one file or folder of the package")
     h = hashlib.sha256()
@@ -219,8 +227,7 @@ def code_version(*parts: str) -> str:
         base = _PACKAGE if p.is_relative_to(_PACKAGE) else p.parent
         for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
             h.update(f.relative_to(base).as_posix().encode())
-            tree = _without_docstrings(ast.parse(f.read_text(encoding="utf-8")))
-            h.update(ast.dump(tree, annotate_fields=False, include_attributes=False).encode())
+            h.update(_code_of(f.read_text(encoding="utf-8")))
     return h.hexdigest()[:16]
 
 

@@ -611,3 +611,14 @@ def test_a_sample_key_carries_its_protocol_module_s_version(tmp_path):
     key = lab.sample_key(f, "toy", 0, {})
     assert key == key_for(f"{f.__module__}.{f.__qualname__}", "toy", None, {}, 0,
                           version=measure_version(f.__module__), prefix="sample")
+
+
+def test_protocol_versions_are_fixed_when_the_lab_is_imported(monkeypatch):
+    """A file edited during a run never labels entries the running (older) code computes: versions are not re-read."""
+    from landscape_lib import cache
+    from landscape_lib.protocols import lab as L
+
+    before = L.measure_version("landscape_lib.protocols.width")
+    monkeypatch.setattr(cache, "code_version", lambda *a: pytest.fail("measure_version re-read the code"))
+    monkeypatch.setattr(L, "code_version", lambda *a: pytest.fail("measure_version re-read the code"))
+    assert L.measure_version("landscape_lib.protocols.width") == before

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
-import functools
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -66,15 +65,29 @@ def protocol_closure(module: str) -> tuple[str, ...]:
     return tuple(sorted(f"protocols/{n}.py" for n in seen))
 
 
-@functools.lru_cache(maxsize=None)
+def _measure_versions() -> dict[str, str]:
+    from ..cache import _PACKAGE
+
+    lab_files = set(protocol_closure(__name__))
+    out = {}
+    for f in sorted((_PACKAGE / "protocols").glob("*.py")):
+        if f.stem != "__init__":
+            module = f"{_PROTOCOLS}.{f.stem}"
+            files = sorted(lab_files | set(protocol_closure(module)))
+            out[module] = code_version(*_SHARED, *files) + "|" + numerics.policy()
+    return out
+
+
+_MEASURE_VERSIONS = _measure_versions()  # at import, with MEASURE_VERSION: the code this process runs
+
+
 def measure_version(module: str) -> str:
     """The code version of what protocol module ``module`` measures: ``code_version`` over the shared layers,
     ``protocol_closure`` of the lab (its tunnels, neighbours and count noise) and of ``module``, with the numerical
-    policy. A module outside ``landscape_lib.protocols`` (a user's protocol, a figure) gets ``MEASURE_VERSION``."""
-    if not module.startswith(_PROTOCOLS + ".") or module == _PROTOCOLS + ".__init__":
-        return MEASURE_VERSION
-    files = sorted(set(protocol_closure(__name__)) | set(protocol_closure(module)))
-    return code_version(*_SHARED, *files) + "|" + numerics.policy()
+    policy -- computed when this module is imported, as MEASURE_VERSION is, so a file edited during a run never
+    labels entries that the running (older) code computes. A module outside ``landscape_lib.protocols`` (a user's
+    protocol, a figure) gets ``MEASURE_VERSION``."""
+    return _MEASURE_VERSIONS.get(module, MEASURE_VERSION)
 
 
 @dataclass(frozen=True)
