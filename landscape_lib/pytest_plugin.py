@@ -184,10 +184,22 @@ def _alluredir(config) -> Path | None:
     return Path(d) if d else None
 
 
+MARKERS = (
+    "claim(id): a paper claim measured by this test",
+    "control: a negative control that must come out refuted",
+    "positive: a positive control (the mechanism planted) that must come out holds",
+    "toy: measured on the toy n-wedge landscape",
+    "real: measured on trained real networks",
+)
+
+
 def pytest_configure(config):
     from .report import allure as allure_meta
     from .report import ledger
     from .types import get_tier
+
+    for line in MARKERS:  # the plugin's own marks, wherever it is installed (no unknown-mark warnings)
+        config.addinivalue_line("markers", line)
 
     try:
         get_tier(config.getoption("--tier"))

@@ -97,3 +97,18 @@ def test_long_claim_cases_get_a_progress_line():
     p.pytest_runtest_logreport(rep("tests/test_x.py::test_y", 99.0))
     p.pytest_runtest_logreport(rep("claims/test_claims.py::test_case[C9/mlp-digits/m1-star]", 50.0, when="setup"))
     assert lines == ["  C8/mlp-digits/budget: passed after 42 s (2 cases done)"]
+
+
+def test_the_plugin_registers_its_marks_outside_the_repository(tmp_path):
+    """From a user's folder (no pyproject of ours), collecting the packaged claim tests raises no unknown-mark
+    warning: the plugin registers claim/control/positive/toy/real itself."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "landscape_lib.claims_tests", "--collect-only",
+                          "-q", "-k", "C1", "-p", "no:cacheprovider", "-W", "error::pytest.PytestUnknownMarkWarning",
+                          "--alluredir", str(tmp_path / "allure")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "C1/toy/aligned" in out.stdout
