@@ -301,3 +301,28 @@ def test_member_plan_is_vmap_bit_for_bit(opts):
     if f.has_dropout:
         a = f.batched_logits(ths[:1].expand(3, -1), X, train=True, seed=0)
         assert not torch.equal(a[0], a[1])  # per-member masks: vmap's randomness="different"
+
+
+def test_batch_norm_logits_over_a_large_data_set_are_chunked_with_the_same_numbers(monkeypatch):
+    """With data chunks of 4 examples and at most 8 member-examples per call, every BN definition of a SimpleCNN
+    with batch norm gives the one-pass numbers (float64: equal to round-off), and the member chunk shrinks to one."""
+    from landscape_lib.nets import batchnorm as bnm
+
+    torch.manual_seed(0)
+    m = build_model("simple_cnn", (1, 8, 8), 3, batch_norm=True, width=0.25)
+    f = FlatModel(m, dtype=torch.float64)
+    th = f.theta0() + 0.05 * torch.randn(f.D, dtype=torch.float64)
+    X, Xs = torch.randn(11, 1, 8, 8), torch.randn(13, 1, 8, 8)
+    thetas = th + 0.05 * torch.randn(3, f.D, dtype=torch.float64)
+    line = (thetas[0], thetas[1])
+    on_line = line[0] + torch.linspace(-0.5, 1.5, 3, dtype=torch.float64).unsqueeze(1) * (line[1] - line[0])
+    cases = {"frozen": dict(ref_theta=th, stats_X=Xs), "recomputed": dict(stats_X=Xs),
+             "interpolated": dict(line=line, stats_X=Xs), "batch": {}}
+    whole = {d: bnm.bn_logits(f, on_line if d == "interpolated" else thetas, X, d, **kw) for d, kw in cases.items()}
+    monkeypatch.setattr(bnm, "DATA_CHUNK", 4)
+    monkeypatch.setattr(bnm, "EXAMPLES_PER_CALL", 8)
+    assert bnm.member_chunk(16, 13) == 1 and bnm.member_chunk(16, 4) == 2
+    for d, kw in cases.items():
+        got = bnm.bn_logits(f, on_line if d == "interpolated" else thetas, X, d, **kw)
+        assert got.shape == whole[d].shape == (3, 11, 3)
+        assert torch.allclose(got, whole[d], rtol=1e-12, atol=1e-12), d

@@ -23,6 +23,13 @@ batched too; for the library's MLP the pass runs along ``FlatModel.recomputed_lo
 for bit, stopping at the last BN layer and sharing the layers before the first one). Dropout is off in
 every pass (as in ``FlatModel.bn_stats``; ``update_bn`` would run it in train mode). Without batch norm
 the four definitions coincide with ``FlatModel.batched_logits``.
+
+Memory is bounded for large data sets: a vmapped call holds at most ``EXAMPLES_PER_CALL`` member-examples (the
+member chunk shrinks as N grows, down to one member), and where the statistics are fixed before the logits
+("frozen", "interpolated", and "recomputed" once its statistic pass is done) the logits are taken over X in
+chunks of at most ``DATA_CHUNK`` examples: each example's eval-mode logits depend on the statistics only, so the
+chunks give the one-pass numbers. The statistic pass ("recomputed") and "batch" see their whole data set at once
+(one member at a time when it is large). At N <= DATA_CHUNK (the quick tier) nothing is split.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ from torch.func import vmap
 from .params import FlatModel, cross_entropy
 
 DEFINITIONS = ("frozen", "recomputed", "interpolated", "batch")
+DATA_CHUNK = 2000  # examples per eval-mode logits call (as ``Problem.data_chunk``)
+EXAMPLES_PER_CALL = 16 * DATA_CHUNK  # member-examples per vmapped call
 PRIMARY = "recomputed"  # the Asymmetric Valleys authors' definition
 _BN = (nn.modules.batchnorm._BatchNorm,)
 
@@ -97,6 +106,12 @@ class _StatPass:
             return out
         finally:
             self._store = None
+
+
+def member_chunk(chunk: int, n_examples: int) -> int:
+    """Members per vmapped call: ``chunk``, fewer when ``n_examples`` is large (at most EXAMPLES_PER_CALL
+    member-examples per call, at least one member)."""
+    return max(1, min(chunk, EXAMPLES_PER_CALL // max(1, n_examples)))
 
 
 def _cast(theta, X):
@@ -163,6 +178,8 @@ def bn_logits(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, definition
     if not isinstance(X, torch.Tensor):
         raise ValueError(f"X must be a tensor of inputs, got {type(X).__name__}")
     thetas = thetas.to(device=flat.device)
+    n_stats = len(stats_X) if isinstance(stats_X, torch.Tensor) else 0
+    chunk = member_chunk(chunk, max(len(X), n_stats))
     if definition == "batch":
         return torch.cat([flat.batched_logits(thetas[i:i + chunk], X) for i in range(0, len(thetas), chunk)])
     needs_stats = definition == "recomputed" or (definition == "frozen" and buffers is None) or (
@@ -172,8 +189,15 @@ def bn_logits(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, definition
         raise ValueError(f"stats_X (the inputs BN statistics are estimated on) is required for definition "
                          f"{definition!r}{what}, got {stats_X!r}")
     Xc = _cast(thetas, X)
-    run = lambda f, *args: torch.cat([vmap(f)(*(a[i:i + chunk] for a in args))  # noqa: E731
-                                      for i in range(0, len(thetas), chunk)])
+    parts = [Xc[j:j + DATA_CHUNK] for j in range(0, len(Xc), DATA_CHUNK)]
+
+    def run(f, *args):
+        """vmap of f(theta, X_part, *per-member args) over member chunks, concatenated over X's parts."""
+        out = []
+        for i in range(0, len(thetas), chunk):
+            a = [x[i:i + chunk] for x in args]
+            out.append(torch.cat([vmap(lambda th, *r, P=P: f(th, P, *r))(*a) for P in parts], dim=1))
+        return torch.cat(out)
     if definition == "frozen":
         if buffers is None:
             if not isinstance(ref_theta, torch.Tensor):
@@ -184,17 +208,23 @@ def bn_logits(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, definition
             raise ValueError(f"buffers must be a dict with the module's buffer names {sorted(flat.buffers)}, got "
                              f"{sorted(buffers) if isinstance(buffers, dict) else type(buffers).__name__}")
         bufs = {n: b.to(flat.device) for n, b in buffers.items()}
-        return run(lambda th: flat.eval_logits(th, Xc, bufs), thetas)
+        return run(lambda th, P: flat.eval_logits(th, P, bufs), thetas)
     if definition == "recomputed":
         Xs = Xc if stats_X is X else _cast(thetas, stats_X)
         if flat._plan is not None:
-            return run(lambda th: flat.recomputed_logits(th, Xc, Xs), thetas)
-        sp = _StatPass(flat)
+            return torch.cat([vmap(lambda th: flat.recomputed_logits(th, Xc, Xs))(thetas[i:i + chunk])
+                              for i in range(0, len(thetas), chunk)])
+        if len(parts) == 1:
+            sp = _StatPass(flat)
 
-        def f(th):
-            params = flat.unflatten(th)
-            return flat.eval_logits(th, Xc, {**flat.buffers, **sp(params, Xs)})
-        return run(f, thetas)
+            def f(th):
+                params = flat.unflatten(th)
+                return flat.eval_logits(th, Xc, {**flat.buffers, **sp(params, Xs)})
+            return torch.cat([vmap(f)(thetas[i:i + chunk]) for i in range(0, len(thetas), chunk)])
+        stats = recomputed_buffers(flat, thetas, Xs, chunk)
+        keys = list(stats)
+        return run(lambda th, P, *vals: flat.eval_logits(th, P, {**flat.buffers, **dict(zip(keys, vals))}),
+                   thetas, *(stats[k] for k in keys))
     # interpolated
     if not (isinstance(line, (tuple, list)) and len(line) == 2 and all(isinstance(p, torch.Tensor) for p in line)):
         raise ValueError(f"line must be a pair of flat tensors (A, B) for definition 'interpolated', got {line!r}")
@@ -210,7 +240,7 @@ def bn_logits(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, definition
     bA, bB = (_float_buffers(b) for b in line_buffers)
     names = sorted(bA)
     if not names:
-        return run(lambda th: flat.eval_logits(th, Xc), thetas)
+        return run(lambda th, P: flat.eval_logits(th, P), thetas)
     stacked = {}
     for n in names:
         a_, b_ = bA[n].to(flat.device, thetas.dtype), bB[n].to(flat.device, thetas.dtype)
@@ -218,8 +248,8 @@ def bn_logits(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, definition
         stacked[n] = v.clamp_min(0) if n.endswith("running_var") else v
     keys = list(stacked)
 
-    def g(th, *vals):
-        return flat.eval_logits(th, Xc, {**flat.buffers, **dict(zip(keys, vals))})
+    def g(th, P, *vals):
+        return flat.eval_logits(th, P, {**flat.buffers, **dict(zip(keys, vals))})
     return run(g, thetas, *(stacked[k] for k in keys))
 
 

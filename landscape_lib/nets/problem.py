@@ -92,6 +92,10 @@ class Problem:
         thetas = self.theta(thetas)
         N = X.shape[0]
         step = N if self.flat.has_batch_norm else self.data_chunk
+        if self.flat.has_batch_norm:
+            from .batchnorm import member_chunk
+
+            chunk = member_chunk(chunk, N)  # batch statistics see all N at once: fewer members per call
         out = []
         for i in range(0, len(thetas), chunk):
             th = thetas[i:i + chunk]
