@@ -49,6 +49,8 @@ def test_the_command_line_runs_the_packaged_claim_tests(monkeypatch):
     args = calls[-1]
     assert args[:2] == ["--pyargs", "landscape_lib.claims_tests"] and "--model" in args and "mypkg.nets:f" in args
     assert args[args.index("-k") + 1] == "C4 or C13" and args[-1] == "-x"
+    cli.main(["verify", "--model", "mypkg.nets:f", "--bn-model", "mypkg.nets:f_bn", "-k", "A6"])
+    assert calls[-1][calls[-1].index("--bn-model") + 1] == "mypkg.nets:f_bn"
     cli.main(["baseline", "update", "--accept-verdict-changes"])
     assert "--baseline-update" in calls[-1] and "--accept-verdict-changes" in calls[-1]
     with pytest.raises(SystemExit):
