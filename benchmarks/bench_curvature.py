@@ -11,6 +11,11 @@ on its declared Hessian batch (1,000 stratified training images, ``Problem.curva
 tier (from the cache; trained if absent): seconds per HVP and per image at Hessian batches 500 / 1,000 / 2,000,
 and the count, Lanczos HVPs and seconds of one count at each (the declared batch's effect on the count).
 
+``--path-warm-start``: reuse along a tunnel -- at each node of the quick tier's first mlp-digits tunnel, the top 32
+Hessian eigenvalues by Lanczos from a random start (as counts run) and from the sum of the previous node's Ritz
+vectors (``lanczos_top(start=...)``): the HVPs each takes (a count, so no timing noise), and that the eigenvalues
+agree to the tolerance.
+
 Reference eigenvalues: MLP -- eigvalsh of the float64 dense Hessian; CNN -- scipy eigsh (tol 1e-10)
 on float64 linearized HVPs. A peer with a tuning ladder is run up its ladder of settings until its
 max relative error over the top k is <= 1e-3; the first setting that gets there is the one timed
@@ -160,6 +165,33 @@ def profile(batches=(500, 1000, 2000), repeats: int = 3) -> list[dict]:
               f"{top:.4g} ({top_hvps} HVPs); count {r.count}{'' if r.exact else '+'} above 0.1 x top "
               f"({row['count_hvps']} HVPs); {sec:.1f} s", flush=True)
         out.append(row)
+    return out
+
+
+def path_warm_start(k: int = 32) -> list[dict]:
+    """HVPs of the top-k Lanczos solve at each node of a tunnel, cold (random start) and warm (the previous node's
+    Ritz vectors summed), with the largest relative difference of the eigenvalues."""
+    from landscape_lib.geometry.lanczos import LanczosConfig, _as_f64_matvec, lanczos_top
+    from landscape_lib.protocols.lab import Lab
+
+    lab = Lab.open("quick")
+    prob = lab.problem("mlp-digits")
+    nodes = lab.tunnel("mlp-digits", 0, 1, "budget").nodes
+    out, prev = [], None
+    for i in range(nodes.shape[0]):
+        th = prob.theta(nodes[i])
+        mv = _as_f64_matvec(make_hvp(prob.curvature_loss, th))
+        cfg = LanczosConfig(tol=1e-3, seed=0)
+        cold = lanczos_top(mv, prob.D, k, cfg, product_dtype=th.dtype)
+        warm = lanczos_top(mv, prob.D, k, cfg, product_dtype=th.dtype, return_eigenvectors=True,
+                           start=None if prev is None else prev.sum(1))
+        prev = warm.eigenvectors
+        diff = float(((cold.eigenvalues - warm.eigenvalues).abs() / cold.eigenvalues[0]).max())
+        out.append(dict(node=i, cold_hvps=cold.matvecs, warm_hvps=warm.matvecs, max_rel_diff=diff))
+        print(f"  node {i:2d}: cold {cold.matvecs} HVPs, warm {warm.matvecs} HVPs; eigenvalues agree to {diff:.1e} "
+              f"x the top", flush=True)
+    c, w = sum(r["cold_hvps"] for r in out), sum(r["warm_hvps"] for r in out)
+    print(f"  total: cold {c}, warm {w} HVPs: warm needs {w / c:.3f} of cold's ({c / w:.3f}x fewer)")
     return out
 
 
@@ -418,6 +450,8 @@ def main(argv=None) -> list[dict]:
                     help="seconds of timed repeats per row; slower methods get fewer repeats (default 60)")
     ap.add_argument("--models", default=None, help="comma-separated subset of mlp,cnn,fashion")
     ap.add_argument("--profile", action="store_true", help="profile short-direction counts on cnn-fashion and exit")
+    ap.add_argument("--path-warm-start", action="store_true",
+                    help="HVPs of cold vs warm-started Lanczos along an mlp-digits tunnel, and exit")
     ap.add_argument("--results", default=str(RESULTS), help="the file --write writes (default RESULTS.md)")
     ap.add_argument("--ks", default=None, help="comma-separated k values (default 20,100; quick 20)")
     ap.add_argument("--steps", type=int, default=None, help="Adam training steps (default 300; quick 100)")
@@ -429,6 +463,9 @@ def main(argv=None) -> list[dict]:
     repeats = args.repeats if args.repeats is not None else (1 if args.quick else 3)
     if repeats < 1:
         ap.error("--repeats must be >= 1")
+    if args.path_warm_start:
+        with pinned_threads(args.threads):
+            return [dict(model="mlp-digits-tunnel", **r) for r in path_warm_start()]
     if args.profile:
         with pinned_threads(args.threads):
             print(f"profile: cnn-fashion, torch {torch.__version__}, {torch.get_num_threads()} thread(s), "
@@ -519,7 +556,7 @@ def main(argv=None) -> list[dict]:
 
 
 def _exit_status(rows: list[dict]) -> int:
-    if rows and all(r["model"] == "fashion-profile" for r in rows):
+    if rows and all(r["model"] in ("fashion-profile", "mlp-digits-tunnel") for r in rows):
         return 0
     ours = [r for r in rows if r["method"] == OURS]
     return 0 if ours and all(r["ok"] for r in ours) else 1

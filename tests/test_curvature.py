@@ -357,3 +357,18 @@ def test_declared_fraction_is_defined_once_and_used_by_the_measurements():
     assert rx.DECLARED_FRACTION is sd.DECLARED_FRACTION and rx.FRACTIONS[0] is sd.DECLARED_FRACTION
     assert cases.C3_FRACTIONS[0] is sd.DECLARED_FRACTION
     assert ShortDirectionThreshold.of([2.0]).fraction == sd.DECLARED_FRACTION
+
+
+def test_lanczos_from_a_given_start_vector_finds_the_same_eigenvalues():
+    """``start`` replaces the random first vector (eigsh's v0): the same top eigenvalues to the tolerance."""
+    torch.manual_seed(0)
+    Q, _ = torch.linalg.qr(torch.randn(200, 200, dtype=torch.float64))
+    lam = torch.cat([torch.linspace(10, 1, 20), torch.full((180,), 0.01)]).double()
+    H = Q @ torch.diag(lam) @ Q.T
+    mv = lambda v: H @ v  # noqa: E731
+    cold = lanczos_top(mv, 200, 10, LanczosConfig(tol=1e-8), product_dtype=torch.float64)
+    warm = lanczos_top(mv, 200, 10, LanczosConfig(tol=1e-8), product_dtype=torch.float64, start=Q[:, :10].sum(1))
+    assert torch.allclose(cold.eigenvalues, lam[:10], rtol=1e-7) and torch.allclose(warm.eigenvalues, lam[:10], rtol=1e-7)
+    for bad in (torch.zeros(200), torch.ones(3), torch.full((200,), float("nan"))):
+        with pytest.raises(ValueError, match="start must be a finite nonzero vector of D = 200 values"):
+            lanczos_top(mv, 200, 10, LanczosConfig(), start=bad)

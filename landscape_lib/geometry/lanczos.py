@@ -87,7 +87,7 @@ def _orthogonalize(w: torch.Tensor, V: torch.Tensor) -> tuple[torch.Tensor, torc
 
 def lanczos_top(matvec: MatVec, D: int, k: int, cfg: LanczosConfig = LanczosConfig(), *,
                 product_dtype: torch.dtype = torch.float32, return_eigenvectors: bool = False,
-                device=None) -> EigResult:
+                device=None, start: torch.Tensor | None = None) -> EigResult:
     """The k algebraically largest eigenpairs of a symmetric operator by thick-restart Lanczos.
 
     Lanczos builds an orthonormal Krylov basis V (m x D) with H V^T = V^T T + beta v_{m+1} e_m^T
@@ -97,7 +97,9 @@ def lanczos_top(matvec: MatVec, D: int, k: int, cfg: LanczosConfig = LanczosConf
     best Ritz vectors and beta * (last components) as the coupling to v_{m+1}, continue from
     v_{m+1}. Stop when the top k residuals beta |y_{m,i}| pass ``cfg.tol``. A breakdown (beta ~ 0:
     V spans an invariant subspace) continues from a fresh random vector orthogonal to V.
-    ``matvec`` takes and returns float64 (D,) tensors; ``product_dtype`` only sets the noise floor.
+    ``matvec`` takes and returns float64 (D,) tensors; ``product_dtype`` only sets the noise floor. ``start``: the
+    first basis vector (as eigsh's v0; default a random one from ``cfg.seed``), e.g. the sum of a nearby point's
+    Ritz vectors along a path (``benchmarks/bench_curvature.py --path-warm-start`` measures what that saves).
     """
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= D:
         raise ValueError(f"k must be an integer with 1 <= k <= D = {D}, got {k!r}")
@@ -116,7 +118,13 @@ def lanczos_top(matvec: MatVec, D: int, k: int, cfg: LanczosConfig = LanczosConf
 
     V = torch.empty(max_basis, D, dtype=f64, device=device)
     T = torch.zeros(max_basis, max_basis, dtype=f64)
-    v = rand_vec()
+    if start is None:
+        v = rand_vec()
+    else:
+        v = torch.as_tensor(start).detach().reshape(-1).to(device=device, dtype=f64)
+        if v.numel() != D or not bool(torch.isfinite(v).all()) or not float(v.norm()) > 0:
+            raise ValueError(f"start must be a finite nonzero vector of D = {D} values, got shape "
+                             f"{tuple(torch.as_tensor(start).shape)}")
     V[0] = v / v.norm()
     m = 0            # vectors in V whose products have been taken
     n_basis = 1      # vectors stored in V (n_basis = m + 1 while running)
