@@ -262,10 +262,15 @@ NOT_RUN = "not run at this tier"
 
 
 def not_run(tier: str, lab: Lab) -> dict:
-    """Case id -> {role, why} for the cases the tier's budget leaves out (``protocols.cost``)."""
+    """Case id -> {role, why, short} for the cases the tier's budget leaves out (``protocols.cost``) and those a
+    configuration cannot run (A6 on a user's model without its batch-norm twin)."""
+    from .protocols.asymmetry import NO_TWIN
+
     return {case.id(label): {"role": str(case.on_configuration(None if label == "toy" else lab.config(label),
-                                                               CASES).role), "why": why}
-            for case, label, why in selected(tier, lab.spec.configs, lab=lab) if why.startswith(NOT_RUN)}
+                                                               CASES).role), "why": why,
+                             "short": NOT_RUN if why.startswith(NOT_RUN) else NO_TWIN}
+            for case, label, why in selected(tier, lab.spec.configs, lab=lab)
+            if why.startswith(NOT_RUN) or why.startswith(NO_TWIN)}
 
 
 def mark_not_run(ledger: dict) -> dict:
@@ -276,7 +281,7 @@ def mark_not_run(ledger: dict) -> dict:
         claim, label, _ = cid.split("/", 2)
         c = ledger.get("claims", {}).get(claim)
         if c is not None and info.get("role") == "primary":
-            c.setdefault("per_configuration", {}).setdefault(label, NOT_RUN)
+            c.setdefault("per_configuration", {}).setdefault(label, info.get("short", NOT_RUN))
     return ledger
 
 

@@ -222,3 +222,20 @@ def test_a_user_run_selects_the_user_cases_and_drops_the_replaced_configuration(
                     None)
     assert {case.id(lb): why for case, lb, why in selected("quick", with_twin.spec.configs, lab=with_twin)}[
         f"A6/{label}/net"] == ""
+
+
+def test_a_user_s_batch_norm_twin_enters_the_configuration_s_key_and_unbound_names_are_refused():
+    from landscape_lib.protocols.lab import Lab, tier_spec_for
+    from landscape_lib.run import not_run
+
+    label = "tests.factories.tiny_mlp-digits"
+    plain = Lab(tier_spec_for("quick", model="tests.factories:tiny_mlp"), None)
+    twin_a = Lab(tier_spec_for("quick", model="tests.factories:tiny_mlp", bn_model="tests.factories:relu_mlp"), None)
+    twin_b = Lab(tier_spec_for("quick", model="tests.factories:tiny_mlp", bn_model="tests.factories:blobs"), None)
+    keys = {plain.config_key(label) if isinstance(plain.config_key(label), str) else None,
+            str(twin_a.config_key(label)), str(twin_b.config_key(label))}
+    assert len(keys) == 3  # another --bn-model never serves A6's cached samples
+    with pytest.raises(ValueError, match="bind it first"):
+        av.sgd_config(plain, "net")
+    skipped = not_run("quick", plain)
+    assert skipped[f"A6/{label}/net"]["short"] == av.NO_TWIN and skipped[f"A6/{label}/net"]["role"] == "primary"

@@ -29,7 +29,8 @@ member chunk shrinks as N grows, down to one member), and where the statistics a
 ("frozen", "interpolated", and "recomputed" once its statistic pass is done) the logits are taken over X in
 chunks of at most ``DATA_CHUNK`` examples: each example's eval-mode logits depend on the statistics only, so the
 chunks give the one-pass numbers. The statistic pass ("recomputed") and "batch" see their whole data set at once
-(one member at a time when it is large). At N <= DATA_CHUNK (the quick tier) nothing is split.
+(one member at a time when it is large), and so does the library MLP's "recomputed" path (``recomputed_logits``:
+a small model). At N <= DATA_CHUNK (the quick tier) nothing is split.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def bn_logits(flat: FlatModel, thetas: torch.Tensor, X: torch.Tensor, definition
         raise ValueError(f"stats_X (the inputs BN statistics are estimated on) is required for definition "
                          f"{definition!r}{what}, got {stats_X!r}")
     Xc = _cast(thetas, X)
-    parts = [Xc[j:j + DATA_CHUNK] for j in range(0, len(Xc), DATA_CHUNK)]
+    parts = [Xc[j:j + DATA_CHUNK] for j in range(0, len(Xc), DATA_CHUNK)] or [Xc]
 
     def run(f, *args):
         """vmap of f(theta, X_part, *per-member args) over member chunks, concatenated over X's parts."""

@@ -94,6 +94,9 @@ RULE_REASON = ("Delta = 0.1 x chance-level loss: p is where random directions ha
 
 # -- configurations and SGD runs ---------------------------------------------------------------------
 def _check_model(model):
+    if model in CONFIGURATION_MODELS:
+        raise ValueError(f"model {model!r} names the case's configuration: bind it first, "
+                         f"on_configuration({model!r}, label) -> '{model}@<label>'")
     if model not in MODELS and _bound(model) is None:
         raise ValueError(f"model must be one of {MODELS} (\"net\" / \"net-bn\" bound to a configuration as "
                          f"\"net@<label>\"), got {model!r}")
@@ -127,12 +130,15 @@ def bn_twin(lab, label: str):
     return None
 
 
+NO_TWIN = "not run: no batch-norm twin"
+
+
 def missing_twin(lab, label: str, params: dict) -> str:
     """Why a case with ``params`` cannot run on ``label`` ("" when it can): "net-bn" needs a batch-norm twin."""
     models = params.get("models", (params.get("model"),))
     if "net-bn" in models and label != "toy" and bn_twin(lab, label) is None:
-        return (f"{label} has no batch-norm twin: A6 compares the model with and without batch norm; give the "
-                f"factory of the same model with batch norm as --bn-model package.module:factory")
+        return (f"{NO_TWIN} ({label}): A6 compares the model with and without batch norm; give the factory of "
+                f"the same model with batch norm as --bn-model package.module:factory")
     return ""
 
 

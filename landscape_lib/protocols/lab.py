@@ -279,7 +279,7 @@ class Lab:
             self._memo["device_kind"] = "|".join(kinds)
         return self._memo["device_kind"]
 
-    def key(self, kind: str, parts: tuple, version: str) -> str:
+    def key(self, kind: str, parts: tuple, version: str = MEASURE_VERSION) -> str:
         """The cache key of an entry of ``kind`` made of ``parts`` (with the device kind off the CPU)."""
         dk = self.device_kind()
         return key_for(*parts, version=version + (f"|{dk}" if dk else ""), prefix=kind)
@@ -437,9 +437,12 @@ class Lab:
                            f"count noise at optimum {i} of {label}")
 
     def config_key(self, label: str):
-        """What identifies a configuration in a cache key: 'toy', or the training configuration's hash."""
+        """What identifies a configuration in a cache key: 'toy', or the training configuration's hash (with its
+        batch-norm twin's, ``bn_models``, where a user gave one: A6's samples follow it)."""
         if label == "toy":
             return "toy"
         from ..nets.config import config_hash
 
-        return config_hash(self.config(label))
+        cfg = self.config(label)
+        twin = self.spec.bn_models.get(label)
+        return config_hash(cfg) if not twin else [config_hash(cfg), config_hash(dataclasses.replace(cfg, model=twin))]

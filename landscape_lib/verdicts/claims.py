@@ -304,8 +304,9 @@ def _claims() -> list[Claim]:
             definitions=("cyclic phase from a trained optimum: SGD momentum 0.9, batch 64, 5 cosine cycles of 100 "
                          "updates to lr 0; low / high max-LR = the smallest / the largest stable value of the scan "
                          "grid (0.01 ... 3, refined on 5 geometric points between its last stable and first unstable "
-                         "value) on optimum 11 (stable: every snapshot's train accuracy >= 0.95); a sample whose "
-                         "snapshots degrade there steps down to its own largest stable scanned value"),
+                         "value) on optimum 11 (stable: every snapshot keeps train accuracy >= the start optimum's own - 0.05, i.e. "
+                         ">= 0.95 from an optimum at 100%; claims/RULES.md F7); a sample whose snapshots degrade there "
+                         "steps down to its own largest stable scanned value"),
             diagnostics=('lr_high', 'travel_high', 'travel_low', 'snapshot_loss_high')
         ),
         Claim(
