@@ -72,66 +72,53 @@ CNN = "cnn-fashion"
 CNN_TIERS = ("full", "paper")
 
 
-def _cnn() -> list[Case]:
-    """The same primaries and controls on the §4 SimpleCNN on Fashion-MNIST, without and with batch norm (He et
-    al. measured CNNs with batch norm), at the tiers that have it; the MLP's variants stay on the MLP."""
+def _on_network(model: str, bn_model: str, on: str, tiers: tuple, *, bn_primaries: bool, a6_name: str,
+                noun: str) -> list[Case]:
+    """A1-A3, A5 and A6 with the MLP primaries' protocols on another configuration's network: ``model`` in place
+    of the MLP (A1-A3 and A5; with ``bn_primaries`` also ``bn_model``, as "<bn_model>-recomputed"), A6 against
+    ``bn_model``, each with the MLP's controls retargeted (random line, strong L2, seeds 5-9 twin); the
+    configuration-free controls on softmax-digits and the positive controls are the MLP's, shared."""
     cs: list[Case] = []
     add = cs.append
-    on = dict(on=CNN, tiers=CNN_TIERS)
-    for model, name in (("cnn", "cnn"), ("cnn-bn", "cnn-bn-recomputed")):
-        add(_net("A1", name, av.av_prevalence, {"model": model}, role=PRIMARY, statistic=MEAN95,
-                 controls=("control-softmax", "control-quadratic"), sweeps=RULE_SWEEPS, **on))
-        add(_net("A2", name, av.av_swa_gaps, {"model": model, **STATIONARY}, role=PRIMARY, statistic=MEAN95,
-                 controls=("control-quadratic",), **on))
-        add(_net("A3", name, av.av_flat_side, {"model": model, **STATIONARY}, role=PRIMARY, statistic=MEAN95,
-                 controls=(f"control-random-line-{model}",), **on))
-        premise = next(c for c in CLAIMS["A3"].checks if c.kind == PREMISE)
-        add(_net("A3", f"control-random-line-{model}", av.av_flat_side,
-                 {"model": model, "line": "random", **STATIONARY}, role=CONTROL, statistic=MEAN95,
+    where = dict(on=on, tiers=tiers)
+    names = ((model, model), (bn_model, f"{bn_model}-recomputed")) if bn_primaries else ((model, model),)
+    premise = next(c for c in CLAIMS["A3"].checks if c.kind == PREMISE)
+    for m, name in names:
+        add(_net("A1", name, av.av_prevalence, {"model": m}, role=PRIMARY, statistic=MEAN95,
+                 controls=("control-softmax", "control-quadratic"), sweeps=RULE_SWEEPS, **where))
+        add(_net("A2", name, av.av_swa_gaps, {"model": m, **STATIONARY}, role=PRIMARY, statistic=MEAN95,
+                 controls=("control-quadratic",), **where))
+        add(_net("A3", name, av.av_flat_side, {"model": m, **STATIONARY}, role=PRIMARY, statistic=MEAN95,
+                 controls=(f"control-random-line-{m}",), **where))
+        add(_net("A3", f"control-random-line-{m}", av.av_flat_side,
+                 {"model": m, "line": "random", **STATIONARY}, role=CONTROL, statistic=MEAN95,
                  checks=(premise, Check("flat_side_contrast", "<=", -0.1, "as the claim: the point's side rises more "
                                         "slowly by at least a tenth of the mean rise")),
-                 holds_if="the SWA point sat on the flat side of a random line through it as well", **on))
-        add(_net("A5", name, av.av_l2, {"model": model, "l2": av.L2}, role=PRIMARY, statistic=MEAN95,
-                 controls=("control-strong-l2-cnn",), sweeps=RULE_SWEEPS, **on))
-    add(_net("A5", "control-strong-l2-cnn", av.av_l2, {"model": "cnn", "l2": av.L2_STRONG}, role=CONTROL,
-             statistic=MEAN95, holds_if="an L2 penalty 100x stronger also kept the fraction within a factor 1.5", **on))
-    add(_net("A6", "recomputed-cnn", av.av_batchnorm, {"models": ("cnn", "cnn-bn")}, role=PRIMARY, statistic=MEAN95,
-             controls=("control-twin-cnn",), sweeps=RULE_SWEEPS, **on))
-    add(_net("A6", "control-twin-cnn", av.av_batchnorm, {"models": ("cnn", "cnn-bn"), "twin": True}, role=CONTROL,
-             statistic=MEAN95, holds_if="the same CNN without batch norm at seeds 5-9 showed more asymmetry than at "
-                                        "seeds 0-4, beyond the seed spread", **on))
+                 holds_if="the SWA point sat on the flat side of a random line through it as well", **where))
+        add(_net("A5", name, av.av_l2, {"model": m, "l2": av.L2}, role=PRIMARY, statistic=MEAN95,
+                 controls=(f"control-strong-l2-{model}",), sweeps=RULE_SWEEPS, **where))
+    add(_net("A5", f"control-strong-l2-{model}", av.av_l2, {"model": model, "l2": av.L2_STRONG}, role=CONTROL,
+             statistic=MEAN95, holds_if="an L2 penalty 100x stronger also kept the fraction within a factor 1.5",
+             **where))
+    add(_net("A6", a6_name, av.av_batchnorm, {"models": (model, bn_model)}, role=PRIMARY, statistic=MEAN95,
+             controls=(f"control-twin-{model}",), sweeps=RULE_SWEEPS, **where))
+    add(_net("A6", f"control-twin-{model}", av.av_batchnorm, {"models": (model, bn_model), "twin": True},
+             role=CONTROL, statistic=MEAN95, holds_if=f"the same {noun} without batch norm at seeds 5-9 showed more "
+                                                      "asymmetry than at seeds 0-4, beyond the seed spread", **where))
     return cs
+
+
+def _cnn() -> list[Case]:
+    """The §4 SimpleCNN on Fashion-MNIST, without and with batch norm (He et al. measured CNNs with batch norm),
+    at the tiers that have it; the MLP's variants stay on the MLP."""
+    return _on_network("cnn", "cnn-bn", CNN, CNN_TIERS, bn_primaries=True, a6_name="recomputed-cnn", noun="CNN")
 
 
 def _user() -> list[Case]:
-    """A1-A3, A5 and A6 on the run's own configurations (a user's model / data): the MLP primaries' protocols with
-    the configuration's network ("net") in place of the MLP, its batch-norm twin ("net-bn") for A6, the MLP's
-    controls (the configuration-free ones on softmax-digits are shared) and every positive control of the claim."""
-    cs: list[Case] = []
-    add = cs.append
-    on = dict(on=USER, tiers=("quick", "full", "paper"))
-    add(_net("A1", "net", av.av_prevalence, {"model": "net"}, role=PRIMARY, statistic=MEAN95,
-             controls=("control-softmax", "control-quadratic"), sweeps=RULE_SWEEPS, **on))
-    add(_net("A2", "net", av.av_swa_gaps, {"model": "net", **STATIONARY}, role=PRIMARY, statistic=MEAN95,
-             controls=("control-quadratic",), **on))
-    add(_net("A3", "net", av.av_flat_side, {"model": "net", **STATIONARY}, role=PRIMARY, statistic=MEAN95,
-             controls=("control-random-line-net",), **on))
-    premise = next(c for c in CLAIMS["A3"].checks if c.kind == PREMISE)
-    add(_net("A3", "control-random-line-net", av.av_flat_side, {"model": "net", "line": "random", **STATIONARY},
-             role=CONTROL, statistic=MEAN95,
-             checks=(premise, Check("flat_side_contrast", "<=", -0.1, "as the claim: the point's side rises more "
-                                    "slowly by at least a tenth of the mean rise")),
-             holds_if="the SWA point sat on the flat side of a random line through it as well", **on))
-    add(_net("A5", "net", av.av_l2, {"model": "net", "l2": av.L2}, role=PRIMARY, statistic=MEAN95,
-             controls=("control-strong-l2-net",), sweeps=RULE_SWEEPS, **on))
-    add(_net("A5", "control-strong-l2-net", av.av_l2, {"model": "net", "l2": av.L2_STRONG}, role=CONTROL,
-             statistic=MEAN95, holds_if="an L2 penalty 100x stronger also kept the fraction within a factor 1.5", **on))
-    add(_net("A6", "net", av.av_batchnorm, {"models": ("net", "net-bn")}, role=PRIMARY, statistic=MEAN95,
-             controls=("control-twin-net",), sweeps=RULE_SWEEPS, **on))
-    add(_net("A6", "control-twin-net", av.av_batchnorm, {"models": ("net", "net-bn"), "twin": True}, role=CONTROL,
-             statistic=MEAN95, holds_if="the same network without batch norm at seeds 5-9 showed more asymmetry than "
-                                        "at seeds 0-4, beyond the seed spread", **on))
-    return cs
+    """The run's own configurations (a user's model / data: ``on="user"``): the configuration's network ("net")
+    and, for A6, its batch-norm twin ("net-bn")."""
+    return _on_network("net", "net-bn", USER, ("quick", "full", "paper"), bn_primaries=False, a6_name="net",
+                       noun="network")
 
 
 def _declare() -> list[Case]:
